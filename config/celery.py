@@ -1,0 +1,16 @@
+"""The Celery app. Periodic jobs are declared here, in one place."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("homeservice")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "worker-heartbeat": {"task": "events.tasks.heartbeat", "schedule": 15.0},
+    "events-sweep": {"task": "events.tasks.sweep_undelivered", "schedule": 30.0},
+}

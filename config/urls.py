@@ -1,0 +1,53 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from customers.api import CustomerViewSet, PropertyViewSet
+from fsm import views as fsm_views
+from users.access import public
+from users.permissions import HasRole
+from users.roles import ALL_ROLES
+
+from . import views
+
+router = DefaultRouter()
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("properties", PropertyViewSet, basename="property")
+
+
+class SchemaView(SpectacularAPIView):
+    permission_classes = [HasRole]
+    allowed_roles = ALL_ROLES
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    permission_classes = [HasRole]
+    allowed_roles = ALL_ROLES
+
+
+auth_urls = [
+    path("login/", public(auth_views.LoginView.as_view(redirect_authenticated_user=True)), name="login"),
+    path("logout/", public(auth_views.LogoutView.as_view()), name="logout"),
+    path("password-reset/", public(auth_views.PasswordResetView.as_view()), name="password_reset"),
+    path("password-reset/done/", public(auth_views.PasswordResetDoneView.as_view()), name="password_reset_done"),
+    path("reset/<uidb64>/<token>/", public(auth_views.PasswordResetConfirmView.as_view()),
+         name="password_reset_confirm"),
+    path("reset/done/", public(auth_views.PasswordResetCompleteView.as_view()), name="password_reset_complete"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include(auth_urls)),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("customers/", include("customers.urls")),
+    path("exceptions/", include("events.urls")),
+    path("dispatch/", fsm_views.dispatch_board, name="dispatch-board"),
+    path("my-day/", fsm_views.my_day, name="my-day"),
+    path("api/v1/", include(router.urls)),
+    path("api/v1/schema/", SchemaView.as_view(), name="api-schema"),
+    path("api/v1/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]

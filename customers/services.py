@@ -1,0 +1,303 @@
+"""Writes to the customer master. Views, the API, imports, the demo seeder and tests all come here."""
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from common.errors import ApplicationError
+from events import services as events
+
+from . import merge
+from .models import Customer, EmailAddress, PhoneNumber, Property
+
+CUSTOMER_FIELDS = ("kind", "first_name", "last_name", "company_name", "notes")
+PROPERTY_FIELDS = (
+    "label", "street", "unit", "city", "state", "zip_code", "latitude", "longitude", "time_zone",
+    "access_notes", "is_primary",
+)
+
+
+@dataclass
+class PhoneIn:
+    number: str
+    kind: str = PhoneNumber.Kind.MOBILE
+    is_primary: bool = False
+    id: int | None = None
+
+
+@dataclass
+class EmailIn:
+    email: str
+    is_primary: bool = False
+    id: int | None = None
+
+
+@dataclass
+class PropertyIn:
+    street: str
+    city: str
+    state: str
+    zip_code: str
+    label: str = ""
+    unit: str = ""
+    latitude: Any = None
+    longitude: Any = None
+    time_zone: str = ""
+    access_notes: str = ""
+    is_primary: bool = False
+    id: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def phone_normalize(raw: str, *, field_name: str = "phone") -> str:
+    """Any human formatting of a phone number to E.164, or a field error."""
+    try:
+        parsed = phonenumbers.parse(str(raw), settings.PHONENUMBER_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        raise ApplicationError(f"{raw!r} is not a valid phone number.", field=field_name, code="invalid_phone")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def email_normalize(raw: str, *, field_name: str = "email") -> str:
+    email = (raw or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ApplicationError(f"{raw!r} is not a valid e-mail address.", field=field_name,
+                               code="invalid_email") from None
+    local, _, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def customer_create(
+    *,
+    actor,
+    first_name: str = "",
+    last_name: str = "",
+    company_name: str = "",
+    kind: str = Customer.Kind.RESIDENTIAL,
+    notes: str = "",
+    phones: list[PhoneIn] = (),
+    emails: list[EmailIn] = (),
+    properties: list[PropertyIn] = (),
+    actor_label: str = "",
+) -> Customer:
+    """Create a customer with its phones, e-mails and properties; publishes customer.created."""
+    values = {"kind": kind, "first_name": first_name, "last_name": last_name,
+              "company_name": company_name, "notes": notes}
+    _validate_customer(values)
+    phones, emails = _normalized_phones(phones), _normalized_emails(emails)
+    with transaction.atomic():
+        customer = Customer.objects.create(
+            **{k: (v or "").strip() for k, v in values.items()},
+            created_by=actor if actor is not None and actor.is_authenticated else None,
+        )
+        _sync_children(customer, phones, emails, properties)
+        customer_refresh_search(customer=customer)
+        events.publish(
+            "customer.created", subject=customer, actor=actor, actor_label=actor_label,
+            code="customers.customer.created", summary=f"Customer {customer.display_name} created",
+            data={"phones": [p.number for p in phones], "emails": [e.email for e in emails]},
+        )
+    return customer
+
+
+def customer_update(
+    *,
+    customer: Customer,
+    actor,
+    phones: list[PhoneIn] | None = None,
+    emails: list[EmailIn] | None = None,
+    properties: list[PropertyIn] | None = None,
+    **values: Any,
+) -> Customer:
+    """Change a customer. Lists given replace the current ones (items with an id are kept and updated)."""
+    unknown = set(values) - set(CUSTOMER_FIELDS)
+    if unknown:
+        raise ApplicationError(f"Unknown field(s): {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    phones = None if phones is None else _normalized_phones(phones)
+    emails = None if emails is None else _normalized_emails(emails)
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        if customer.is_merged:
+            raise ApplicationError("This customer was merged into another one; edit that one instead.",
+                                   code="merged")
+        changed = {k: [getattr(customer, k), (v or "").strip()] for k, v in values.items()
+                   if getattr(customer, k) != (v or "").strip()}
+        for name, (_, new) in changed.items():
+            setattr(customer, name, new)
+        _validate_customer({k: getattr(customer, k) for k in CUSTOMER_FIELDS})
+        customer.save()
+        _sync_children(customer, phones, emails, properties)
+        customer_refresh_search(customer=customer)
+        events.record("customers.customer.updated", subject=customer, actor=actor,
+                      summary=f"Customer {customer.display_name} updated",
+                      data={"changed": changed, "phones": _phone_list(customer), "emails": _email_list(customer)})
+    return customer
+
+
+def _validate_customer(values: dict) -> None:
+    if values.get("kind") not in Customer.Kind.values:
+        raise ApplicationError("Choose residential or commercial.", field="kind")
+    if not any((values.get(k) or "").strip() for k in ("first_name", "last_name", "company_name")):
+        raise ApplicationError("Give a name or a company name.", field="last_name", code="name_required")
+
+
+def _normalized_phones(phones) -> list[PhoneIn]:
+    seen, result = set(), []
+    for i, phone in enumerate(phones):
+        number = phone_normalize(phone.number, field_name=f"phones[{i}].number")
+        if phone.kind not in PhoneNumber.Kind.values:
+            raise ApplicationError("Unknown phone kind.", field=f"phones[{i}].kind")
+        if number in seen:
+            raise ApplicationError("This number is listed twice.", field=f"phones[{i}].number", code="duplicate")
+        seen.add(number)
+        result.append(PhoneIn(number=number, kind=phone.kind, is_primary=phone.is_primary, id=phone.id))
+    _one_primary(result)
+    return result
+
+
+def _normalized_emails(emails) -> list[EmailIn]:
+    seen, result = set(), []
+    for i, item in enumerate(emails):
+        email = email_normalize(item.email, field_name=f"emails[{i}].email")
+        if email.lower() in seen:
+            raise ApplicationError("This address is listed twice.", field=f"emails[{i}].email", code="duplicate")
+        seen.add(email.lower())
+        result.append(EmailIn(email=email, is_primary=item.is_primary, id=item.id))
+    _one_primary(result)
+    return result
+
+
+def _one_primary(items: list) -> None:
+    if items and not any(i.is_primary for i in items):
+        items[0].is_primary = True
+    first = next((i for i in items if i.is_primary), None)
+    for item in items:
+        item.is_primary = item is first
+
+
+def _sync_children(customer: Customer, phones, emails, properties) -> None:
+    if phones is not None:
+        _sync(customer, customer.phones, phones, ("number", "kind", "is_primary"), "phones")
+    if emails is not None:
+        _sync(customer, customer.emails, emails, ("email", "is_primary"), "emails")
+    if properties is not None:
+        properties = [_clean_property(p, i) for i, p in enumerate(properties)]
+        _one_primary(properties)
+        _sync_properties(customer, properties)
+
+
+def _sync(customer: Customer, manager, items, fields: tuple[str, ...], label: str) -> None:
+    existing = {obj.pk: obj for obj in manager.all()}
+    keep = {item.id for item in items if item.id}
+    if keep - set(existing):
+        raise ApplicationError(f"One of the {label} does not belong to this customer.", field=label)
+    manager.exclude(pk__in=keep).delete()
+    for item in items:
+        obj = existing.get(item.id) or manager.model(customer=customer)
+        for name in fields:
+            setattr(obj, name, getattr(item, name))
+        obj.save()
+
+
+def _clean_property(prop: PropertyIn, i: int) -> PropertyIn:
+    for name in ("street", "city", "state", "zip_code"):
+        value = (getattr(prop, name) or "").strip()
+        if not value:
+            raise ApplicationError("This field is required.", field=f"properties[{i}].{name}")
+        setattr(prop, name, value)
+    prop.state = prop.state.upper()
+    if not re.fullmatch(r"[A-Z]{2}", prop.state):
+        raise ApplicationError("Use the two-letter state code.", field=f"properties[{i}].state")
+    if not re.fullmatch(r"\d{5}(-\d{4})?", prop.zip_code):
+        raise ApplicationError("Use a 5-digit ZIP code.", field=f"properties[{i}].zip_code")
+    return prop
+
+
+def _sync_properties(customer: Customer, properties: list[PropertyIn]) -> None:
+    existing = {p.pk: p for p in customer.properties.all()}
+    keep = {p.id for p in properties if p.id}
+    if keep - set(existing):
+        raise ApplicationError("One of the properties does not belong to this customer.", field="properties")
+    removed = [p for pk, p in existing.items() if pk not in keep]
+    for prop in removed:
+        if merge.has_dependents(prop):
+            raise ApplicationError(f"{prop.one_line} has jobs or history and cannot be removed.",
+                                   field="properties", code="protected")
+        prop.delete()
+    for item in properties:
+        obj = existing.get(item.id) or Property(customer=customer)
+        for name in PROPERTY_FIELDS:
+            setattr(obj, name, getattr(item, name))
+        obj.save()
+
+
+def customer_refresh_search(*, customer: Customer) -> None:
+    """Recompute the normalized search columns from the customer and its children."""
+    phones = [str(p.number) for p in customer.phones.all()]
+    parts = [customer.first_name, customer.last_name, customer.company_name]
+    parts += [e.email for e in customer.emails.all()]
+    parts += [f"{p.street} {p.unit} {p.city} {p.zip_code}" for p in customer.properties.all()]
+    text = " ".join(" ".join(parts).lower().split())
+    digits = " ".join(re.sub(r"\D", "", p) for p in phones)
+    sort_name = (customer.last_name or customer.company_name or customer.first_name).lower()
+    sort_name = f"{sort_name} {customer.first_name.lower()}".strip()[:200]
+    Customer.objects.filter(pk=customer.pk).update(search_text=text, search_digits=digits, sort_name=sort_name)
+    customer.search_text, customer.search_digits, customer.sort_name = text, digits, sort_name
+
+
+def customer_merge(*, survivor: Customer, duplicate: Customer, actor) -> Customer:
+    """Fold `duplicate` into `survivor`: everything that points at the duplicate ends up on the survivor."""
+    if survivor.pk == duplicate.pk:
+        raise ApplicationError("A customer cannot be merged into itself.", field="duplicate", code="same")
+    with transaction.atomic():
+        locked = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[survivor.pk, duplicate.pk])}
+        survivor, duplicate = locked[survivor.pk], locked[duplicate.pk]
+        if survivor.is_merged:
+            raise ApplicationError("The customer to keep was itself merged away.", field="survivor",
+                                   code="already_merged")
+        if duplicate.is_merged:
+            raise ApplicationError("That customer was already merged.", field="duplicate", code="already_merged")
+        moved = merge.move_references(source=duplicate, target=survivor)
+        for name in ("first_name", "last_name", "company_name"):
+            if not getattr(survivor, name) and getattr(duplicate, name):
+                setattr(survivor, name, getattr(duplicate, name))
+        if duplicate.notes:
+            survivor.notes = "\n\n".join(n for n in (survivor.notes, duplicate.notes) if n)
+        survivor.save()
+        duplicate.merged_into, duplicate.merged_at = survivor, timezone.now()
+        duplicate.save(update_fields=["merged_into", "merged_at", "updated_at"])
+        _one_primary_in_db(survivor)
+        customer_refresh_search(customer=survivor)
+        customer_refresh_search(customer=duplicate)
+        events.publish(
+            "customer.merged", subject=survivor, actor=actor, code="customers.customer.merged",
+            links=[duplicate], summary=f"{duplicate.display_name} (#{duplicate.pk}) merged into this customer",
+            data={"survivor_id": survivor.pk, "duplicate_id": duplicate.pk, "moved": moved},
+        )
+    return survivor
+
+
+def _one_primary_in_db(customer: Customer) -> None:
+    for manager in (customer.phones, customer.emails, customer.properties):
+        primaries = list(manager.filter(is_primary=True).order_by("pk").values_list("pk", flat=True))
+        if len(primaries) > 1:
+            manager.filter(pk__in=primaries[1:]).update(is_primary=False)
+
+
+def _phone_list(customer: Customer) -> list[str]:
+    return [str(p.number) for p in customer.phones.all()]
+
+
+def _email_list(customer: Customer) -> list[str]:
+    return [e.email for e in customer.emails.all()]

@@ -1,0 +1,141 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from common.errors import ApplicationError
+from events.selectors import timeline_for
+from users.access import role_required
+
+from . import selectors, services
+from .forms import CustomerFormBundle
+from .selectors import CUSTOMER_READERS, CUSTOMER_WRITERS
+
+PAGE_SIZE = 25
+
+
+@role_required(*CUSTOMER_READERS)
+def customer_list(request):
+    query = request.GET.get("q", "").strip()
+    paginator = Paginator(selectors.customer_list(user=request.user, query=query), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {"page": page, "query": query, "can_edit": request.user.has_role(*CUSTOMER_WRITERS)}
+    template = "customers/list.html#results" if request.htmx else "customers/list.html"
+    return render(request, template, context)
+
+
+@role_required(*CUSTOMER_READERS)
+def customer_detail(request, pk: int):
+    customer = selectors.get_customer_for_user(request.user, pk)
+    if customer.is_merged:
+        messages.info(request, f"{customer.display_name} was merged into this customer.")
+        return redirect("customers:detail", pk=customer.merged_into_id)
+    customer = selectors.with_contacts(selectors.customers_visible_to(request.user)).get(pk=customer.pk)
+    context = {
+        "customer": customer,
+        "timeline": timeline_for(customer),
+        "can_edit": request.user.has_role(*CUSTOMER_WRITERS),
+    }
+    return render(request, "customers/detail.html", context)
+
+
+@role_required(*CUSTOMER_WRITERS)
+@require_http_methods(["GET", "POST"])
+def customer_create(request):
+    bundle = CustomerFormBundle(request.POST or None)
+    duplicates = []
+    if request.method == "POST" and bundle.is_valid():
+        duplicates = list(selectors.customer_find_duplicates(
+            phones=bundle.phone_numbers(), emails=bundle.email_addresses()))
+        if not duplicates or request.POST.get("save_anyway"):
+            try:
+                customer = services.customer_create(actor=request.user, **bundle.service_kwargs())
+            except ApplicationError as error:
+                bundle.add_service_error(error)
+            else:
+                messages.success(request, f"{customer.display_name} added.")
+                return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/form.html", {"bundle": bundle, "duplicates": duplicates, "creating": True})
+
+
+@role_required(*CUSTOMER_WRITERS)
+@require_http_methods(["GET", "POST"])
+def customer_edit(request, pk: int):
+    customer = selectors.get_customer_for_user(request.user, pk)
+    if customer.is_merged:
+        return redirect("customers:edit", pk=customer.merged_into_id)
+    bundle = CustomerFormBundle(request.POST or None, customer=customer)
+    if request.method == "POST" and bundle.is_valid():
+        try:
+            services.customer_update(customer=customer, actor=request.user, **bundle.service_kwargs())
+        except ApplicationError as error:
+            bundle.add_service_error(error)
+        else:
+            messages.success(request, "Changes saved.")
+            return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/form.html", {"bundle": bundle, "customer": customer, "creating": False})
+
+
+@role_required(*CUSTOMER_WRITERS)
+def customer_duplicates(request):
+    """htmx: while a new customer is typed, list existing customers with the same phone or e-mail."""
+    phones, emails = [], []
+    for key, raw in request.GET.lists():
+        for value in raw:
+            if key.endswith("-number") and value.strip():
+                try:
+                    phones.append(services.phone_normalize(value))
+                except ApplicationError:
+                    continue
+            elif key.endswith("-email") and "@" in value:
+                emails.append(value.strip())
+    exclude = request.GET.get("exclude")
+    duplicates = (
+        list(selectors.customer_find_duplicates(phones=phones, emails=emails,
+                                                exclude_pk=exclude if str(exclude).isdigit() else None)[:5])
+        if phones or emails else []
+    )
+    return render(request, "customers/form.html#duplicates", {"duplicates": duplicates, "live": True})
+
+
+@role_required(*CUSTOMER_WRITERS)
+@require_http_methods(["GET", "POST"])
+def customer_merge(request, pk: int):
+    """Fold another customer into this one: pick the duplicate, compare, confirm."""
+    survivor = selectors.get_customer_for_user(request.user, pk)
+    if survivor.is_merged:
+        return redirect("customers:merge", pk=survivor.merged_into_id)
+    query = request.GET.get("q", "").strip()
+    duplicate = None
+    duplicate_id = request.POST.get("duplicate") or request.GET.get("duplicate")
+    if duplicate_id:
+        duplicate = selectors.get_customer_for_user(request.user, duplicate_id)
+    if request.method == "POST" and duplicate is not None:
+        try:
+            services.customer_merge(survivor=survivor, duplicate=duplicate, actor=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"{duplicate.display_name} merged into {survivor.display_name}.")
+            return redirect("customers:detail", pk=survivor.pk)
+    readable = selectors.customers_visible_to(request.user)
+    candidates = _merge_candidates(survivor, query, readable)
+    context = {
+        "survivor": selectors.with_contacts(readable).get(pk=survivor.pk),
+        "duplicate": selectors.with_contacts(readable).get(pk=duplicate.pk) if duplicate else None,
+        "candidates": candidates,
+        "query": query,
+    }
+    template = "customers/merge.html#candidates" if request.htmx else "customers/merge.html"
+    return render(request, template, context)
+
+
+def _merge_candidates(survivor, query, readable):
+    if query:
+        qs = selectors.customer_search(readable.active(), query)
+    else:
+        qs = selectors.customer_find_duplicates(
+            phones=[str(p.number) for p in survivor.phones.all()],
+            emails=[e.email for e in survivor.emails.all()],
+        )
+    return list(selectors.with_contacts(qs.exclude(pk=survivor.pk)).order_by("sort_name", "pk")[:10])

@@ -1,0 +1,207 @@
+"""Write the activity log, publish milestones, deliver them to subscribers.
+
+`record` and `publish` run inside the caller's transaction: the event commits or rolls back with the
+change it describes. Delivery happens after commit, through Celery; a broker that is down only delays
+it (the periodic sweep re-sends), and each (event, subscriber) pair is delivered at most once.
+"""
+
+import logging
+import traceback
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.utils import timezone
+
+from . import registry
+from .models import Delivery, Event, EventLink
+
+logger = logging.getLogger(__name__)
+
+MILESTONES = frozenset({
+    "lead.created", "lead.qualified", "lead.booked", "lead.lost",
+    "estimate.sent", "estimate.accepted", "estimate.declined",
+    "job.scheduled", "job.dispatched", "job.completed", "job.canceled",
+    "invoice.issued", "invoice.paid", "invoice.voided", "payment.received",
+    "message.received", "call.missed",
+    "customer.created", "customer.merged",
+})
+
+
+class EventError(Exception):
+    pass
+
+
+def record(
+    code: str,
+    *,
+    subject: models.Model,
+    actor=None,
+    actor_label: str = "",
+    summary: str = "",
+    data: dict | None = None,
+    links: Iterable[models.Model] = (),
+    milestone: str = "",
+) -> Event:
+    """Append one row to the activity log, on the timeline of `subject` and of each of `links`."""
+    event = Event.objects.create(
+        code=code,
+        milestone=milestone,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_label=actor_label,
+        subject_type=ContentType.objects.get_for_model(subject),
+        subject_id=str(subject.pk),
+        summary=summary[:300],
+        data=data or {},
+    )
+    targets = {(ContentType.objects.get_for_model(obj).pk, str(obj.pk)) for obj in (subject, *links) if obj}
+    EventLink.objects.bulk_create(
+        EventLink(event=event, target_type_id=ct, target_id=pk) for ct, pk in sorted(targets)
+    )
+    if milestone:
+        transaction.on_commit(lambda: enqueue("events.tasks.fan_out", event.pk))
+    return event
+
+
+def publish(milestone: str, *, subject: models.Model, code: str = "", **kwargs) -> Event:
+    """Record a business milestone; after commit it is delivered to every subscriber of `milestone`."""
+    if milestone not in MILESTONES:
+        raise EventError(f"Unknown milestone {milestone!r}")
+    code = code or f"{subject._meta.app_label}.{milestone}"
+    return record(code, subject=subject, milestone=milestone, **kwargs)
+
+
+def enqueue(task_name: str, *args) -> bool:
+    """Send a task to the broker; a broker outage is logged, not raised (the sweep re-sends)."""
+    from config.celery import app
+
+    try:
+        app.send_task(task_name, args=args) if not app.conf.task_always_eager else _run_eager(task_name, args)
+    except Exception:
+        logger.warning("Could not queue %s%r; the sweep will retry.", task_name, args, exc_info=True)
+        return False
+    return True
+
+
+def _run_eager(task_name: str, args: tuple) -> None:
+    from config.celery import app
+
+    app.tasks[task_name].apply(args=args, throw=True)
+
+
+def event_fan_out(*, event_id: int) -> list[Delivery]:
+    """Create one pending Delivery per subscriber of the event's milestone, then queue each."""
+    with transaction.atomic():
+        event = Event.objects.select_for_update().get(pk=event_id)
+        deliveries = []
+        for sub in registry.subscribers_for(event.milestone):
+            delivery, _ = Delivery.objects.get_or_create(event=event, subscriber=sub.name)
+            deliveries.append(delivery)
+        if event.fanned_out_at is None:
+            Event.objects.filter(pk=event.pk).update(fanned_out_at=timezone.now())
+        pending = [d.pk for d in deliveries if d.status == Delivery.Status.PENDING]
+        transaction.on_commit(lambda: [enqueue("events.tasks.deliver", pk) for pk in pending])
+    return deliveries
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=settings.EVENTS_RETRY_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0))
+
+
+def delivery_attempt(*, delivery_id: int, force: bool = False) -> Delivery:
+    """Run one subscriber for one event. Its database work and the delivered mark commit together."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().select_related("event").get(pk=delivery_id)
+        now = timezone.now()
+        if delivery.status != Delivery.Status.PENDING or (not force and delivery.next_attempt_at > now):
+            return delivery
+        sub = registry.get(delivery.subscriber)
+        delivery.attempts += 1
+        delivery.last_attempt_at = now
+        try:
+            with transaction.atomic():
+                if sub is None:
+                    raise LookupError(f"No subscriber named {delivery.subscriber!r} is registered.")
+                sub.handler(delivery.event)
+        except Exception as exc:
+            _delivery_failed(delivery, exc, now)
+        else:
+            delivery.status = Delivery.Status.DELIVERED
+            delivery.delivered_at = now
+            delivery.last_error = ""
+        delivery.save()
+    return delivery
+
+
+def _delivery_failed(delivery: Delivery, exc: Exception, now) -> None:
+    delivery.last_error = "".join(traceback.format_exception_only(exc)).strip() + "\n\n" + traceback.format_exc(
+        limit=-6
+    )
+    if delivery.attempts >= settings.EVENTS_MAX_ATTEMPTS:
+        delivery.status = Delivery.Status.FAILED
+        logger.error("Delivery %s failed for good: %s", delivery.pk, exc)
+    else:
+        delivery.next_attempt_at = now + _backoff(delivery.attempts)
+        logger.warning("Delivery %s failed (attempt %s): %s", delivery.pk, delivery.attempts, exc)
+
+
+def delivery_retry(*, delivery: Delivery, actor) -> Delivery:
+    """From the exception queue: try a failed or dismissed delivery again, once, now."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        if delivery.status == Delivery.Status.PENDING:
+            return delivery
+        if delivery.status == Delivery.Status.DELIVERED:
+            raise EventError("This delivery already succeeded.")
+        delivery.status = Delivery.Status.PENDING
+        delivery.attempts = max(settings.EVENTS_MAX_ATTEMPTS - 1, 0)
+        delivery.next_attempt_at = timezone.now()
+        delivery.resolved_by = actor
+        delivery.save()
+        record("events.delivery.retried", subject=delivery, actor=actor,
+               summary=f"Retried {delivery.subscriber} for {delivery.event.code}")
+        transaction.on_commit(lambda: enqueue("events.tasks.deliver", delivery.pk))
+    return delivery
+
+
+def delivery_dismiss(*, delivery: Delivery, actor) -> Delivery:
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        if delivery.status == Delivery.Status.DISMISSED:
+            return delivery
+        if delivery.status != Delivery.Status.FAILED:
+            raise EventError("Only a failed delivery can be dismissed.")
+        delivery.status = Delivery.Status.DISMISSED
+        delivery.resolved_by = actor
+        delivery.save()
+        record("events.delivery.dismissed", subject=delivery, actor=actor,
+               summary=f"Dismissed {delivery.subscriber} for {delivery.event.code}")
+    return delivery
+
+
+def sweep_undelivered(*, grace: timedelta | None = None) -> dict[str, int]:
+    """Re-queue what the broker may have lost: events never fanned out, deliveries due and pending."""
+    grace = timedelta(seconds=15) if grace is None else grace
+    cutoff = timezone.now() - grace
+    event_ids = list(
+        Event.objects.exclude(milestone="")
+        .filter(fanned_out_at__isnull=True, occurred_at__lte=cutoff)
+        .values_list("pk", flat=True)[:500]
+    )
+    delivery_ids = list(
+        Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=cutoff)
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in event_ids:
+        enqueue("events.tasks.fan_out", pk)
+    for pk in delivery_ids:
+        enqueue("events.tasks.deliver", pk)
+    return {"events": len(event_ids), "deliveries": len(delivery_ids)}
+
+
+def heartbeat(*, name: str = "worker") -> None:
+    from .models import WorkerHeartbeat
+
+    WorkerHeartbeat.objects.update_or_create(name=name, defaults={"beat_at": timezone.now()})

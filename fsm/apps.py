@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FsmConfig(AppConfig):
+    name = "fsm"
+    verbose_name = "Field service"

@@ -1,0 +1,38 @@
+"""Load the demo company: `python manage.py seed_demo`.
+
+Each app that has demo records puts a `seed(*, rng, log)` function in `<app>/demo.py`; this command runs
+them in INSTALLED_APPS order, once (it does nothing when the demo business already exists).
+"""
+
+import random
+from importlib import import_module
+
+from django.apps import apps
+from django.core.management.base import BaseCommand
+
+from users.models import Business
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+
+class Command(BaseCommand):
+    help = "Load the demo company (users per role, ~500 customers); safe to run twice."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=2026, help="Random seed (same seed, same data).")
+        parser.add_argument("--customers", type=int, default=500)
+
+    def handle(self, *args, seed: int, customers: int, **options):
+        if Business.objects.exists():
+            self.stdout.write("Demo data already loaded.")
+            return
+        rng = random.Random(seed)
+        for config in apps.get_app_configs():
+            try:
+                module = import_module(f"{config.name}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{config.name}.demo":
+                    raise
+                continue
+            module.seed(rng=rng, log=self.stdout.write, password=DEMO_PASSWORD, customers=customers)
+        self.stdout.write(self.style.SUCCESS("Demo data loaded."))

@@ -1,0 +1,62 @@
+import zoneinfo
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from phonenumber_field.modelfields import PhoneNumberField
+
+from .roles import Role
+
+TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz]
+
+
+class User(AbstractUser):
+    """A person who logs in. The role comes from the user's group (see users.roles)."""
+
+    phone = PhoneNumberField(blank=True)
+
+    class Meta:
+        ordering = ["first_name", "last_name", "username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @cached_property
+    def role(self) -> str | None:
+        if not self.is_active:
+            return None
+        names = {group.name for group in self.groups.all()}
+        for role in Role:
+            if role.value in names:
+                return role.value
+        return Role.OWNER.value if self.is_superuser else None
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role is not None and self.role in roles
+
+
+class Business(models.Model):
+    """The company this installation runs. One row; `Business.current()` reads it."""
+
+    name = models.CharField(max_length=200)
+    time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="America/Chicago")
+    phone = PhoneNumberField(blank=True)
+    email = models.EmailField(blank=True)
+    website = models.URLField(blank=True)
+    service_area_zip_codes = models.JSONField(default=list, blank=True, help_text="ZIP codes served.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "business"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def current(cls) -> "Business":
+        business = cls.objects.order_by("pk").first()
+        return business or cls(name="Your company")
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)

@@ -1,0 +1,46 @@
+"""Roles are auth groups. Each role has a home page and a navigation; views declare which roles may use them."""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    OFFICE = "office", "Office"
+    DISPATCHER = "dispatcher", "Dispatcher"
+    TECHNICIAN = "technician", "Technician"
+
+
+STAFF_ROLES = (Role.OWNER, Role.OFFICE)
+ALL_ROLES = tuple(Role)
+
+# The model permissions each role's group carries (app_label.codename). Admin and API checks read these.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.OWNER: [
+        "customers.view_customer", "customers.add_customer", "customers.change_customer",
+        "customers.merge_customer", "customers.view_property", "customers.add_property",
+        "customers.change_property", "events.view_event", "events.view_delivery", "events.change_delivery",
+    ],
+    Role.OFFICE: [
+        "customers.view_customer", "customers.add_customer", "customers.change_customer",
+        "customers.merge_customer", "customers.view_property", "customers.add_property",
+        "customers.change_property", "events.view_event", "events.view_delivery", "events.change_delivery",
+    ],
+    Role.DISPATCHER: ["customers.view_customer", "customers.view_property", "events.view_event"],
+    Role.TECHNICIAN: [],
+}
+
+HOME_URL_NAMES = {
+    Role.OWNER: "dashboard",
+    Role.OFFICE: "customers:list",
+    Role.DISPATCHER: "dispatch-board",
+    Role.TECHNICIAN: "my-day",
+}
+
+# (label, url name, roles) for the top navigation, in order.
+NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
+    ("Dashboard", "dashboard", (Role.OWNER,)),
+    ("Customers", "customers:list", (Role.OWNER, Role.OFFICE, Role.DISPATCHER)),
+    ("Dispatch", "dispatch-board", (Role.OWNER, Role.DISPATCHER)),
+    ("My day", "my-day", (Role.TECHNICIAN,)),
+    ("Exceptions", "events:exceptions", STAFF_ROLES),
+]
