@@ -6,7 +6,9 @@ class ApplicationError(Exception):
 
     status_code = 400
 
-    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid", extra: dict | None = None):
+    def __init__(
+        self, message: str, *, field: str | None = None, code: str = "invalid", extra: dict | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.field = field

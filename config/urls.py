@@ -12,7 +12,17 @@ from users.roles import ALL_ROLES
 
 from . import views
 
+
+class ApiRootView(DefaultRouter.APIRootView):
+    """The list of API endpoints."""
+
+    permission_classes = [HasRole]
+    allowed_roles = ALL_ROLES
+
+
 router = DefaultRouter()
+router.include_format_suffixes = False
+router.APIRootView = ApiRootView
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("properties", PropertyViewSet, basename="property")
 
@@ -31,10 +41,17 @@ auth_urls = [
     path("login/", public(auth_views.LoginView.as_view(redirect_authenticated_user=True)), name="login"),
     path("logout/", public(auth_views.LogoutView.as_view()), name="logout"),
     path("password-reset/", public(auth_views.PasswordResetView.as_view()), name="password_reset"),
-    path("password-reset/done/", public(auth_views.PasswordResetDoneView.as_view()), name="password_reset_done"),
-    path("reset/<uidb64>/<token>/", public(auth_views.PasswordResetConfirmView.as_view()),
-         name="password_reset_confirm"),
-    path("reset/done/", public(auth_views.PasswordResetCompleteView.as_view()), name="password_reset_complete"),
+    path(
+        "password-reset/done/", public(auth_views.PasswordResetDoneView.as_view()), name="password_reset_done"
+    ),
+    path(
+        "reset/<uidb64>/<token>/",
+        public(auth_views.PasswordResetConfirmView.as_view()),
+        name="password_reset_confirm",
+    ),
+    path(
+        "reset/done/", public(auth_views.PasswordResetCompleteView.as_view()), name="password_reset_complete"
+    ),
 ]
 
 urlpatterns = [

@@ -47,8 +47,22 @@ class PropertySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Property
-        fields = ["id", "customer", "label", "street", "unit", "city", "state", "zip_code", "latitude",
-                  "longitude", "time_zone", "access_notes", "is_primary", "created_at"]
+        fields = [
+            "id",
+            "customer",
+            "label",
+            "street",
+            "unit",
+            "city",
+            "state",
+            "zip_code",
+            "latitude",
+            "longitude",
+            "time_zone",
+            "access_notes",
+            "is_primary",
+            "created_at",
+        ]
         read_only_fields = ["customer", "created_at"]
 
 
@@ -60,8 +74,21 @@ class CustomerSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = ["id", "display_name", "kind", "first_name", "last_name", "company_name", "notes",
-                  "phones", "emails", "properties", "created_at", "updated_at", "merged_into"]
+        fields = [
+            "id",
+            "display_name",
+            "kind",
+            "first_name",
+            "last_name",
+            "company_name",
+            "notes",
+            "phones",
+            "emails",
+            "properties",
+            "created_at",
+            "updated_at",
+            "merged_into",
+        ]
         read_only_fields = ["created_at", "updated_at", "merged_into"]
 
 
@@ -69,8 +96,10 @@ def _service_kwargs(data: dict) -> dict:
     """Validated serializer data to customers.services arguments."""
     kwargs = {k: data[k] for k in ("kind", "first_name", "last_name", "company_name", "notes") if k in data}
     if "phones" in data:
-        kwargs["phones"] = [services.PhoneIn(**{k: v for k, v in p.items() if k in ("number", "kind", "is_primary", "id")})
-                            for p in data["phones"]]
+        kwargs["phones"] = [
+            services.PhoneIn(**{k: v for k, v in p.items() if k in ("number", "kind", "is_primary", "id")})
+            for p in data["phones"]
+        ]
     if "emails" in data:
         kwargs["emails"] = [services.EmailIn(**e) for e in data["emails"]]
     if "properties" in data:
@@ -108,7 +137,8 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def get_queryset(self):
         return selectors.with_contacts(selectors.customers_visible_to(self.request.user).active()).order_by(
-            "sort_name", "pk")
+            "sort_name", "pk"
+        )
 
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
@@ -120,7 +150,9 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         customer = self.get_object()
         serializer = self.get_serializer(customer, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        services.customer_update(customer=customer, actor=request.user, **_service_kwargs(serializer.validated_data))
+        services.customer_update(
+            customer=customer, actor=request.user, **_service_kwargs(serializer.validated_data)
+        )
         return Response(self._fresh(customer))
 
     def partial_update(self, request, pk=None):

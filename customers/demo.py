@@ -10,7 +10,19 @@ from .models import Customer
 from .services import EmailIn, PhoneIn, PropertyIn, customer_create
 
 CITIES = {
-    "Austin": ["78701", "78702", "78703", "78704", "78745", "78748", "78749", "78750", "78757", "78758", "78759"],
+    "Austin": [
+        "78701",
+        "78702",
+        "78703",
+        "78704",
+        "78745",
+        "78748",
+        "78749",
+        "78750",
+        "78757",
+        "78758",
+        "78759",
+    ],
     "Cedar Park": ["78613"],
     "Pflugerville": ["78660"],
     "Round Rock": ["78664", "78665", "78681"],
@@ -34,8 +46,12 @@ def _phone(rng, used: set[str]) -> str:
 def _property(rng, fake, *, label: str = "Home", primary: bool = True) -> PropertyIn:
     city = rng.choice(list(CITIES))
     return PropertyIn(
-        label=label, street=f"{rng.randint(100, 19999)} {fake.last_name()} {rng.choice(SUFFIXES)}",
-        city=city, state="TX", zip_code=rng.choice(CITIES[city]), is_primary=primary,
+        label=label,
+        street=f"{rng.randint(100, 19999)} {fake.last_name()} {rng.choice(SUFFIXES)}",
+        city=city,
+        state="TX",
+        zip_code=rng.choice(CITIES[city]),
+        is_primary=primary,
         access_notes=rng.choice(["", "", "", "Gate code 4412", "Dog in backyard", "Side door, ring twice"]),
     )
 
@@ -52,15 +68,24 @@ def seed(*, rng, log, customers: int = 500, **_):
         phones = [PhoneIn(number=_phone(rng, used), kind="mobile", is_primary=True)]
         if rng.random() < 0.2:
             phones.append(PhoneIn(number=_phone(rng, used), kind=rng.choice(["home", "work"])))
-        emails = [EmailIn(email=f"{first}.{last}{rng.randint(1, 99)}@{fake.free_email_domain()}".lower())] \
-            if rng.random() < 0.65 else []
+        emails = (
+            [EmailIn(email=f"{first}.{last}{rng.randint(1, 99)}@{fake.free_email_domain()}".lower())]
+            if rng.random() < 0.65
+            else []
+        )
         properties = [_property(rng, fake)]
         if rng.random() < 0.08:
             properties.append(_property(rng, fake, label="Rental", primary=False))
         customer = customer_create(
-            actor=None, actor_label="demo data", first_name=first, last_name=last,
-            company_name=fake.company() if commercial else "", kind="commercial" if commercial else "residential",
-            phones=phones, emails=emails, properties=properties,
+            actor=None,
+            actor_label="demo data",
+            first_name=first,
+            last_name=last,
+            company_name=fake.company() if commercial else "",
+            kind="commercial" if commercial else "residential",
+            phones=phones,
+            emails=emails,
+            properties=properties,
         )
         created.append(customer.pk)
         if i % 100 == 99:
@@ -78,7 +103,12 @@ def _seed_duplicates(rng, fake, created: list[int]) -> None:
         phone = original.phones.all()[0]
         prop = original.properties.all()[0]
         customer_create(
-            actor=None, actor_label="demo data", first_name=original.first_name[:1] + ".",
-            last_name=original.last_name, phones=[PhoneIn(number=str(phone.number))],
-            properties=[PropertyIn(street=prop.street, city=prop.city, state=prop.state, zip_code=prop.zip_code)],
+            actor=None,
+            actor_label="demo data",
+            first_name=original.first_name[:1] + ".",
+            last_name=original.last_name,
+            phones=[PhoneIn(number=str(phone.number))],
+            properties=[
+                PropertyIn(street=prop.street, city=prop.city, state=prop.state, zip_code=prop.zip_code)
+            ],
         )

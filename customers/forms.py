@@ -32,7 +32,9 @@ class CustomerForm(forms.Form):
 class PhoneForm(forms.Form):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     number = PhoneNumberField(
-        region="US", label="Phone", widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+        region="US",
+        label="Phone",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
         error_messages={"invalid": "Enter a valid US phone number, e.g. (512) 555-0123."},
     )
     kind = forms.ChoiceField(choices=PhoneNumber.Kind.choices, initial=PhoneNumber.Kind.MOBILE)
@@ -47,13 +49,16 @@ class EmailForm(forms.Form):
 
 class PropertyForm(forms.Form):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    label = forms.CharField(max_length=60, required=False, widget=forms.TextInput(attrs={"placeholder": "Home"}))
+    label = forms.CharField(
+        max_length=60, required=False, widget=forms.TextInput(attrs={"placeholder": "Home"})
+    )
     street = forms.CharField(max_length=200)
     unit = forms.CharField(max_length=40, required=False)
     city = forms.CharField(max_length=100)
     state = forms.CharField(max_length=2, min_length=2, widget=forms.TextInput(attrs={"placeholder": "TX"}))
-    zip_code = forms.RegexField(regex=r"^\d{5}(-\d{4})?$", label="ZIP",
-                                error_messages={"invalid": "Use a 5-digit ZIP code."})
+    zip_code = forms.RegexField(
+        regex=r"^\d{5}(-\d{4})?$", label="ZIP", error_messages={"invalid": "Use a 5-digit ZIP code."}
+    )
     access_notes = forms.CharField(max_length=500, required=False, label="Access notes")
     is_primary = forms.BooleanField(required=False, label="Primary")
 
@@ -77,7 +82,9 @@ class CustomerFormBundle:
         new = customer is None
         self.phones = _formset(PhoneForm, new=new)(data, prefix="phones", initial=initial["phones"])
         self.emails = _formset(EmailForm, new=new)(data, prefix="emails", initial=initial["emails"])
-        self.properties = _formset(PropertyForm, new=new)(data, prefix="properties", initial=initial["properties"])
+        self.properties = _formset(PropertyForm, new=new)(
+            data, prefix="properties", initial=initial["properties"]
+        )
 
     @property
     def formsets(self):
@@ -96,15 +103,23 @@ class CustomerFormBundle:
         return [d["email"] for d in self._kept(self.emails)]
 
     def service_kwargs(self) -> dict:
-        fields = {k: self.form.cleaned_data[k] for k in ("kind", "first_name", "last_name", "company_name", "notes")}
+        fields = {
+            k: self.form.cleaned_data[k] for k in ("kind", "first_name", "last_name", "company_name", "notes")
+        }
         return {
             **fields,
-            "phones": [PhoneIn(number=str(d["number"]), kind=d["kind"], is_primary=d["is_primary"], id=d["id"])
-                       for d in self._kept(self.phones)],
-            "emails": [EmailIn(email=d["email"], is_primary=d["is_primary"], id=d["id"])
-                       for d in self._kept(self.emails)],
-            "properties": [PropertyIn(**{k: v for k, v in d.items() if k != "DELETE"})
-                           for d in self._kept(self.properties)],
+            "phones": [
+                PhoneIn(number=str(d["number"]), kind=d["kind"], is_primary=d["is_primary"], id=d["id"])
+                for d in self._kept(self.phones)
+            ],
+            "emails": [
+                EmailIn(email=d["email"], is_primary=d["is_primary"], id=d["id"])
+                for d in self._kept(self.emails)
+            ],
+            "properties": [
+                PropertyIn(**{k: v for k, v in d.items() if k != "DELETE"})
+                for d in self._kept(self.properties)
+            ],
         }
 
     def add_service_error(self, error: ApplicationError) -> None:
@@ -124,13 +139,26 @@ def _initial(customer: Customer | None) -> dict:
     if customer is None:
         return {"customer": {}, "phones": [], "emails": [], "properties": []}
     return {
-        "customer": {k: getattr(customer, k) for k in ("kind", "first_name", "last_name", "company_name", "notes")},
-        "phones": [{"id": p.pk, "number": p.number, "kind": p.kind, "is_primary": p.is_primary}
-                   for p in customer.phones.all()],
+        "customer": {
+            k: getattr(customer, k) for k in ("kind", "first_name", "last_name", "company_name", "notes")
+        },
+        "phones": [
+            {"id": p.pk, "number": p.number, "kind": p.kind, "is_primary": p.is_primary}
+            for p in customer.phones.all()
+        ],
         "emails": [{"id": e.pk, "email": e.email, "is_primary": e.is_primary} for e in customer.emails.all()],
         "properties": [
-            {"id": p.pk, "label": p.label, "street": p.street, "unit": p.unit, "city": p.city, "state": p.state,
-             "zip_code": p.zip_code, "access_notes": p.access_notes, "is_primary": p.is_primary}
+            {
+                "id": p.pk,
+                "label": p.label,
+                "street": p.street,
+                "unit": p.unit,
+                "city": p.city,
+                "state": p.state,
+                "zip_code": p.zip_code,
+                "access_notes": p.access_notes,
+                "is_primary": p.is_primary,
+            }
             for p in customer.properties.all()
         ],
     }

@@ -35,7 +35,8 @@ def handler(model: type[models.Model]) -> Callable:
 
 def reverse_relations(model: type[models.Model]) -> list:
     return [
-        f for f in model._meta.get_fields(include_hidden=True)
+        f
+        for f in model._meta.get_fields(include_hidden=True)
         if f.auto_created and not f.concrete and (f.one_to_many or f.one_to_one)
     ]
 

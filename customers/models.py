@@ -104,7 +104,9 @@ class PhoneNumber(models.Model):
     is_primary = models.BooleanField(default=False)
     sms_consent = models.CharField(max_length=10, choices=Consent.choices, default=Consent.UNKNOWN)
     consent_changed_at = models.DateTimeField(null=True, blank=True)
-    consent_method = models.CharField(max_length=100, blank=True, help_text="How: web form, STOP keyword, staff...")
+    consent_method = models.CharField(
+        max_length=100, blank=True, help_text="How: web form, STOP keyword, staff..."
+    )
 
     class Meta:
         ordering = ["-is_primary", "pk"]
@@ -139,4 +141,3 @@ class EmailAddress(models.Model):
 
     def __str__(self) -> str:
         return self.email
-

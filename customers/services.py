@@ -15,12 +15,21 @@ from common.errors import ApplicationError
 from events import services as events
 
 from . import merge
-from .models import Customer, EmailAddress, PhoneNumber, Property
+from .models import Customer, PhoneNumber, Property
 
 CUSTOMER_FIELDS = ("kind", "first_name", "last_name", "company_name", "notes")
 PROPERTY_FIELDS = (
-    "label", "street", "unit", "city", "state", "zip_code", "latitude", "longitude", "time_zone",
-    "access_notes", "is_primary",
+    "label",
+    "street",
+    "unit",
+    "city",
+    "state",
+    "zip_code",
+    "latitude",
+    "longitude",
+    "time_zone",
+    "access_notes",
+    "is_primary",
 )
 
 
@@ -63,7 +72,9 @@ def phone_normalize(raw: str, *, field_name: str = "phone") -> str:
     except phonenumbers.NumberParseException:
         parsed = None
     if parsed is None or not phonenumbers.is_valid_number(parsed):
-        raise ApplicationError(f"{raw!r} is not a valid phone number.", field=field_name, code="invalid_phone")
+        raise ApplicationError(
+            f"{raw!r} is not a valid phone number.", field=field_name, code="invalid_phone"
+        )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -72,8 +83,9 @@ def email_normalize(raw: str, *, field_name: str = "email") -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise ApplicationError(f"{raw!r} is not a valid e-mail address.", field=field_name,
-                               code="invalid_email") from None
+        raise ApplicationError(
+            f"{raw!r} is not a valid e-mail address.", field=field_name, code="invalid_email"
+        ) from None
     local, _, domain = email.rpartition("@")
     return f"{local}@{domain.lower()}"
 
@@ -92,8 +104,13 @@ def customer_create(
     actor_label: str = "",
 ) -> Customer:
     """Create a customer with its phones, e-mails and properties; publishes customer.created."""
-    values = {"kind": kind, "first_name": first_name, "last_name": last_name,
-              "company_name": company_name, "notes": notes}
+    values = {
+        "kind": kind,
+        "first_name": first_name,
+        "last_name": last_name,
+        "company_name": company_name,
+        "notes": notes,
+    }
     _validate_customer(values)
     phones, emails = _normalized_phones(phones), _normalized_emails(emails)
     with transaction.atomic():
@@ -104,8 +121,12 @@ def customer_create(
         _sync_children(customer, phones, emails, properties)
         customer_refresh_search(customer=customer)
         events.publish(
-            "customer.created", subject=customer, actor=actor, actor_label=actor_label,
-            code="customers.customer.created", summary=f"Customer {customer.display_name} created",
+            "customer.created",
+            subject=customer,
+            actor=actor,
+            actor_label=actor_label,
+            code="customers.customer.created",
+            summary=f"Customer {customer.display_name} created",
             data={"phones": [p.number for p in phones], "emails": [e.email for e in emails]},
         )
     return customer
@@ -129,19 +150,27 @@ def customer_update(
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
         if customer.is_merged:
-            raise ApplicationError("This customer was merged into another one; edit that one instead.",
-                                   code="merged")
-        changed = {k: [getattr(customer, k), (v or "").strip()] for k, v in values.items()
-                   if getattr(customer, k) != (v or "").strip()}
+            raise ApplicationError(
+                "This customer was merged into another one; edit that one instead.", code="merged"
+            )
+        changed = {
+            k: [getattr(customer, k), (v or "").strip()]
+            for k, v in values.items()
+            if getattr(customer, k) != (v or "").strip()
+        }
         for name, (_, new) in changed.items():
             setattr(customer, name, new)
         _validate_customer({k: getattr(customer, k) for k in CUSTOMER_FIELDS})
         customer.save()
         _sync_children(customer, phones, emails, properties)
         customer_refresh_search(customer=customer)
-        events.record("customers.customer.updated", subject=customer, actor=actor,
-                      summary=f"Customer {customer.display_name} updated",
-                      data={"changed": changed, "phones": _phone_list(customer), "emails": _email_list(customer)})
+        events.record(
+            "customers.customer.updated",
+            subject=customer,
+            actor=actor,
+            summary=f"Customer {customer.display_name} updated",
+            data={"changed": changed, "phones": _phone_list(customer), "emails": _email_list(customer)},
+        )
     return customer
 
 
@@ -159,7 +188,9 @@ def _normalized_phones(phones) -> list[PhoneIn]:
         if phone.kind not in PhoneNumber.Kind.values:
             raise ApplicationError("Unknown phone kind.", field=f"phones[{i}].kind")
         if number in seen:
-            raise ApplicationError("This number is listed twice.", field=f"phones[{i}].number", code="duplicate")
+            raise ApplicationError(
+                "This number is listed twice.", field=f"phones[{i}].number", code="duplicate"
+            )
         seen.add(number)
         result.append(PhoneIn(number=number, kind=phone.kind, is_primary=phone.is_primary, id=phone.id))
     _one_primary(result)
@@ -171,7 +202,9 @@ def _normalized_emails(emails) -> list[EmailIn]:
     for i, item in enumerate(emails):
         email = email_normalize(item.email, field_name=f"emails[{i}].email")
         if email.lower() in seen:
-            raise ApplicationError("This address is listed twice.", field=f"emails[{i}].email", code="duplicate")
+            raise ApplicationError(
+                "This address is listed twice.", field=f"emails[{i}].email", code="duplicate"
+            )
         seen.add(email.lower())
         result.append(EmailIn(email=email, is_primary=item.is_primary, id=item.id))
     _one_primary(result)
@@ -232,8 +265,11 @@ def _sync_properties(customer: Customer, properties: list[PropertyIn]) -> None:
     removed = [p for pk, p in existing.items() if pk not in keep]
     for prop in removed:
         if merge.has_dependents(prop):
-            raise ApplicationError(f"{prop.one_line} has jobs or history and cannot be removed.",
-                                   field="properties", code="protected")
+            raise ApplicationError(
+                f"{prop.one_line} has jobs or history and cannot be removed.",
+                field="properties",
+                code="protected",
+            )
         prop.delete()
     for item in properties:
         obj = existing.get(item.id) or Property(customer=customer)
@@ -242,18 +278,38 @@ def _sync_properties(customer: Customer, properties: list[PropertyIn]) -> None:
         obj.save()
 
 
+def search_columns(
+    *,
+    first_name: str,
+    last_name: str,
+    company_name: str,
+    phones: list[str],
+    emails: list[str],
+    addresses: list[str],
+) -> dict[str, str]:
+    """The normalized search columns of a customer (a pure function; bench/ uses it for bulk loads)."""
+    parts = [first_name, last_name, company_name, *emails, *addresses]
+    sort_name = (last_name or company_name or first_name).lower()
+    return {
+        "search_text": " ".join(" ".join(parts).lower().split()),
+        "search_digits": " ".join(re.sub(r"\D", "", p) for p in phones),
+        "sort_name": f"{sort_name} {first_name.lower()}".strip()[:200],
+    }
+
+
 def customer_refresh_search(*, customer: Customer) -> None:
     """Recompute the normalized search columns from the customer and its children."""
-    phones = [str(p.number) for p in customer.phones.all()]
-    parts = [customer.first_name, customer.last_name, customer.company_name]
-    parts += [e.email for e in customer.emails.all()]
-    parts += [f"{p.street} {p.unit} {p.city} {p.zip_code}" for p in customer.properties.all()]
-    text = " ".join(" ".join(parts).lower().split())
-    digits = " ".join(re.sub(r"\D", "", p) for p in phones)
-    sort_name = (customer.last_name or customer.company_name or customer.first_name).lower()
-    sort_name = f"{sort_name} {customer.first_name.lower()}".strip()[:200]
-    Customer.objects.filter(pk=customer.pk).update(search_text=text, search_digits=digits, sort_name=sort_name)
-    customer.search_text, customer.search_digits, customer.sort_name = text, digits, sort_name
+    columns = search_columns(
+        first_name=customer.first_name,
+        last_name=customer.last_name,
+        company_name=customer.company_name,
+        phones=[str(p.number) for p in customer.phones.all()],
+        emails=[e.email for e in customer.emails.all()],
+        addresses=[f"{p.street} {p.unit} {p.city} {p.zip_code}" for p in customer.properties.all()],
+    )
+    Customer.objects.filter(pk=customer.pk).update(**columns)
+    for name, value in columns.items():
+        setattr(customer, name, value)
 
 
 def customer_merge(*, survivor: Customer, duplicate: Customer, actor) -> Customer:
@@ -261,13 +317,18 @@ def customer_merge(*, survivor: Customer, duplicate: Customer, actor) -> Custome
     if survivor.pk == duplicate.pk:
         raise ApplicationError("A customer cannot be merged into itself.", field="duplicate", code="same")
     with transaction.atomic():
-        locked = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[survivor.pk, duplicate.pk])}
+        locked = {
+            c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[survivor.pk, duplicate.pk])
+        }
         survivor, duplicate = locked[survivor.pk], locked[duplicate.pk]
         if survivor.is_merged:
-            raise ApplicationError("The customer to keep was itself merged away.", field="survivor",
-                                   code="already_merged")
+            raise ApplicationError(
+                "The customer to keep was itself merged away.", field="survivor", code="already_merged"
+            )
         if duplicate.is_merged:
-            raise ApplicationError("That customer was already merged.", field="duplicate", code="already_merged")
+            raise ApplicationError(
+                "That customer was already merged.", field="duplicate", code="already_merged"
+            )
         moved = merge.move_references(source=duplicate, target=survivor)
         for name in ("first_name", "last_name", "company_name"):
             if not getattr(survivor, name) and getattr(duplicate, name):
@@ -281,8 +342,12 @@ def customer_merge(*, survivor: Customer, duplicate: Customer, actor) -> Custome
         customer_refresh_search(customer=survivor)
         customer_refresh_search(customer=duplicate)
         events.publish(
-            "customer.merged", subject=survivor, actor=actor, code="customers.customer.merged",
-            links=[duplicate], summary=f"{duplicate.display_name} (#{duplicate.pk}) merged into this customer",
+            "customer.merged",
+            subject=survivor,
+            actor=actor,
+            code="customers.customer.merged",
+            links=[duplicate],
+            summary=f"{duplicate.display_name} (#{duplicate.pk}) merged into this customer",
             data={"survivor_id": survivor.pk, "duplicate_id": duplicate.pk, "moved": moved},
         )
     return survivor

@@ -45,8 +45,9 @@ def customer_create(request):
     bundle = CustomerFormBundle(request.POST or None)
     duplicates = []
     if request.method == "POST" and bundle.is_valid():
-        duplicates = list(selectors.customer_find_duplicates(
-            phones=bundle.phone_numbers(), emails=bundle.email_addresses()))
+        duplicates = list(
+            selectors.customer_find_duplicates(phones=bundle.phone_numbers(), emails=bundle.email_addresses())
+        )
         if not duplicates or request.POST.get("save_anyway"):
             try:
                 customer = services.customer_create(actor=request.user, **bundle.service_kwargs())
@@ -55,7 +56,9 @@ def customer_create(request):
             else:
                 messages.success(request, f"{customer.display_name} added.")
                 return redirect("customers:detail", pk=customer.pk)
-    return render(request, "customers/form.html", {"bundle": bundle, "duplicates": duplicates, "creating": True})
+    return render(
+        request, "customers/form.html", {"bundle": bundle, "duplicates": duplicates, "creating": True}
+    )
 
 
 @role_required(*CUSTOMER_WRITERS)
@@ -91,9 +94,13 @@ def customer_duplicates(request):
                 emails.append(value.strip())
     exclude = request.GET.get("exclude")
     duplicates = (
-        list(selectors.customer_find_duplicates(phones=phones, emails=emails,
-                                                exclude_pk=exclude if str(exclude).isdigit() else None)[:5])
-        if phones or emails else []
+        list(
+            selectors.customer_find_duplicates(
+                phones=phones, emails=emails, exclude_pk=exclude if str(exclude).isdigit() else None
+            )[:5]
+        )
+        if phones or emails
+        else []
     )
     return render(request, "customers/form.html#duplicates", {"duplicates": duplicates, "live": True})
 

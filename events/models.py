@@ -22,7 +22,9 @@ class Event(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    actor_label = models.CharField(max_length=100, blank=True, help_text="An integration, when no user acted.")
+    actor_label = models.CharField(
+        max_length=100, blank=True, help_text="An integration, when no user acted."
+    )
     subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     subject_id = models.CharField(max_length=64)
     subject = GenericForeignKey("subject_type", "subject_id")
@@ -36,7 +38,8 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["subject_type", "subject_id"]),
             models.Index(
-                fields=["milestone", "fanned_out_at"], name="event_pending_fanout",
+                fields=["milestone", "fanned_out_at"],
+                name="event_pending_fanout",
                 condition=models.Q(fanned_out_at__isnull=True) & ~models.Q(milestone=""),
             ),
         ]

@@ -20,14 +20,29 @@ from .models import Delivery, Event, EventLink
 
 logger = logging.getLogger(__name__)
 
-MILESTONES = frozenset({
-    "lead.created", "lead.qualified", "lead.booked", "lead.lost",
-    "estimate.sent", "estimate.accepted", "estimate.declined",
-    "job.scheduled", "job.dispatched", "job.completed", "job.canceled",
-    "invoice.issued", "invoice.paid", "invoice.voided", "payment.received",
-    "message.received", "call.missed",
-    "customer.created", "customer.merged",
-})
+MILESTONES = frozenset(
+    {
+        "lead.created",
+        "lead.qualified",
+        "lead.booked",
+        "lead.lost",
+        "estimate.sent",
+        "estimate.accepted",
+        "estimate.declined",
+        "job.scheduled",
+        "job.dispatched",
+        "job.completed",
+        "job.canceled",
+        "invoice.issued",
+        "invoice.paid",
+        "invoice.voided",
+        "payment.received",
+        "message.received",
+        "call.missed",
+        "customer.created",
+        "customer.merged",
+    }
+)
 
 
 class EventError(Exception):
@@ -136,8 +151,8 @@ def delivery_attempt(*, delivery_id: int, force: bool = False) -> Delivery:
 
 
 def _delivery_failed(delivery: Delivery, exc: Exception, now) -> None:
-    delivery.last_error = "".join(traceback.format_exception_only(exc)).strip() + "\n\n" + traceback.format_exc(
-        limit=-6
+    delivery.last_error = (
+        "".join(traceback.format_exception_only(exc)).strip() + "\n\n" + traceback.format_exc(limit=-6)
     )
     if delivery.attempts >= settings.EVENTS_MAX_ATTEMPTS:
         delivery.status = Delivery.Status.FAILED
@@ -160,8 +175,12 @@ def delivery_retry(*, delivery: Delivery, actor) -> Delivery:
         delivery.next_attempt_at = timezone.now()
         delivery.resolved_by = actor
         delivery.save()
-        record("events.delivery.retried", subject=delivery, actor=actor,
-               summary=f"Retried {delivery.subscriber} for {delivery.event.code}")
+        record(
+            "events.delivery.retried",
+            subject=delivery,
+            actor=actor,
+            summary=f"Retried {delivery.subscriber} for {delivery.event.code}",
+        )
         transaction.on_commit(lambda: enqueue("events.tasks.deliver", delivery.pk))
     return delivery
 
@@ -176,8 +195,12 @@ def delivery_dismiss(*, delivery: Delivery, actor) -> Delivery:
         delivery.status = Delivery.Status.DISMISSED
         delivery.resolved_by = actor
         delivery.save()
-        record("events.delivery.dismissed", subject=delivery, actor=actor,
-               summary=f"Dismissed {delivery.subscriber} for {delivery.event.code}")
+        record(
+            "events.delivery.dismissed",
+            subject=delivery,
+            actor=actor,
+            summary=f"Dismissed {delivery.subscriber} for {delivery.event.code}",
+        )
     return delivery
 
 
@@ -191,8 +214,9 @@ def sweep_undelivered(*, grace: timedelta | None = None) -> dict[str, int]:
         .values_list("pk", flat=True)[:500]
     )
     delivery_ids = list(
-        Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=cutoff)
-        .values_list("pk", flat=True)[:500]
+        Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=cutoff).values_list(
+            "pk", flat=True
+        )[:500]
     )
     for pk in event_ids:
         enqueue("events.tasks.fan_out", pk)

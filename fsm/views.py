@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from users.access import role_required
-from users.models import Business, User
+from users.models import User
 from users.roles import Role
 
 BOARD_HOURS = range(7, 19)
@@ -13,7 +13,7 @@ BOARD_HOURS = range(7, 19)
 
 @role_required(Role.OWNER, Role.DISPATCHER)
 def dispatch_board(request):
-    business = Business.current()
+    business = request.business
     technicians = User.objects.filter(groups__name=Role.TECHNICIAN, is_active=True).order_by("first_name")
     context = {
         "today": timezone.localtime(timezone=business.tzinfo).date(),
@@ -25,7 +25,6 @@ def dispatch_board(request):
 
 @role_required(Role.TECHNICIAN)
 def my_day(request):
-    business = Business.current()
-    now = timezone.localtime(timezone=business.tzinfo)
+    now = timezone.localtime(timezone=request.business.tzinfo)
     greeting = "Good morning" if now.hour < 12 else "Good afternoon" if now.hour < 17 else "Good evening"
     return render(request, "fsm/my_day.html", {"now": now, "greeting": greeting})

@@ -1,4 +1,4 @@
-"""Roles are auth groups. Each role has a home page and a navigation; views declare which roles may use them."""
+"""Roles are auth groups. Each role has a home page and a navigation; views declare who may use them."""
 
 from django.db import models
 
@@ -16,14 +16,28 @@ ALL_ROLES = tuple(Role)
 # The model permissions each role's group carries (app_label.codename). Admin and API checks read these.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.OWNER: [
-        "customers.view_customer", "customers.add_customer", "customers.change_customer",
-        "customers.merge_customer", "customers.view_property", "customers.add_property",
-        "customers.change_property", "events.view_event", "events.view_delivery", "events.change_delivery",
+        "customers.view_customer",
+        "customers.add_customer",
+        "customers.change_customer",
+        "customers.merge_customer",
+        "customers.view_property",
+        "customers.add_property",
+        "customers.change_property",
+        "events.view_event",
+        "events.view_delivery",
+        "events.change_delivery",
     ],
     Role.OFFICE: [
-        "customers.view_customer", "customers.add_customer", "customers.change_customer",
-        "customers.merge_customer", "customers.view_property", "customers.add_property",
-        "customers.change_property", "events.view_event", "events.view_delivery", "events.change_delivery",
+        "customers.view_customer",
+        "customers.add_customer",
+        "customers.change_customer",
+        "customers.merge_customer",
+        "customers.view_property",
+        "customers.add_property",
+        "customers.change_property",
+        "events.view_event",
+        "events.view_delivery",
+        "events.change_delivery",
     ],
     Role.DISPATCHER: ["customers.view_customer", "customers.view_property", "events.view_event"],
     Role.TECHNICIAN: [],

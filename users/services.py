@@ -12,20 +12,35 @@ def role_groups_sync(*, using: str = "default") -> None:
         wanted = []
         for perm in perms:
             app_label, codename = perm.split(".")
-            wanted += list(Permission.objects.using(using).filter(content_type__app_label=app_label,
-                                                                  codename=codename))
+            wanted += list(
+                Permission.objects.using(using).filter(content_type__app_label=app_label, codename=codename)
+            )
         group.permissions.set(wanted)
 
 
-def user_create(*, username: str, password: str, role: str, first_name: str = "", last_name: str = "",
-                email: str = "", phone: str = "") -> User:
+def user_create(
+    *,
+    username: str,
+    password: str,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    phone: str = "",
+) -> User:
     """Create a user with one role. The owner also gets the admin site."""
     if role not in Role.values:
         raise ValueError(f"Unknown role {role!r}")
     with transaction.atomic():
         user = User.objects.create_user(
-            username=username, password=password, first_name=first_name, last_name=last_name, email=email,
-            phone=phone, is_staff=role == Role.OWNER, is_superuser=role == Role.OWNER,
+            username=username,
+            password=password,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            phone=phone,
+            is_staff=role == Role.OWNER,
+            is_superuser=role == Role.OWNER,
         )
         user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user

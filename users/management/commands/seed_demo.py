@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand
 
 from users.models import Business
 
-DEMO_PASSWORD = "demo-pass-2026"
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 (the published demo password)
 
 
 class Command(BaseCommand):
