@@ -29,7 +29,7 @@ class PhoneSerializer(serializers.ModelSerializer):
 
     def to_representation(self, obj):
         data = super().to_representation(obj)
-        data["number"] = str(obj.number)
+        data["number"] = obj.number.as_e164
         return data
 
 

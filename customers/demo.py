@@ -107,7 +107,7 @@ def _seed_duplicates(rng, fake, created: list[int]) -> None:
             actor_label="demo data",
             first_name=original.first_name[:1] + ".",
             last_name=original.last_name,
-            phones=[PhoneIn(number=str(phone.number))],
+            phones=[PhoneIn(number=phone.number.as_e164)],
             properties=[
                 PropertyIn(street=prop.street, city=prop.city, state=prop.state, zip_code=prop.zip_code)
             ],

@@ -97,7 +97,7 @@ class CustomerFormBundle:
         return [f.cleaned_data for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
 
     def phone_numbers(self) -> list[str]:
-        return [str(d["number"]) for d in self._kept(self.phones)]
+        return [d["number"].as_e164 for d in self._kept(self.phones)]
 
     def email_addresses(self) -> list[str]:
         return [d["email"] for d in self._kept(self.emails)]
@@ -109,7 +109,7 @@ class CustomerFormBundle:
         return {
             **fields,
             "phones": [
-                PhoneIn(number=str(d["number"]), kind=d["kind"], is_primary=d["is_primary"], id=d["id"])
+                PhoneIn(number=d["number"].as_e164, kind=d["kind"], is_primary=d["is_primary"], id=d["id"])
                 for d in self._kept(self.phones)
             ],
             "emails": [

@@ -303,7 +303,7 @@ def customer_refresh_search(*, customer: Customer) -> None:
         first_name=customer.first_name,
         last_name=customer.last_name,
         company_name=customer.company_name,
-        phones=[str(p.number) for p in customer.phones.all()],
+        phones=[p.number.as_e164 for p in customer.phones.all()],
         emails=[e.email for e in customer.emails.all()],
         addresses=[f"{p.street} {p.unit} {p.city} {p.zip_code}" for p in customer.properties.all()],
     )
@@ -361,7 +361,7 @@ def _one_primary_in_db(customer: Customer) -> None:
 
 
 def _phone_list(customer: Customer) -> list[str]:
-    return [str(p.number) for p in customer.phones.all()]
+    return [p.number.as_e164 for p in customer.phones.all()]
 
 
 def _email_list(customer: Customer) -> list[str]:

@@ -142,7 +142,7 @@ def _merge_candidates(survivor, query, readable):
         qs = selectors.customer_search(readable.active(), query)
     else:
         qs = selectors.customer_find_duplicates(
-            phones=[str(p.number) for p in survivor.phones.all()],
+            phones=[p.number.as_e164 for p in survivor.phones.all()],
             emails=[e.email for e in survivor.emails.all()],
         )
     return list(selectors.with_contacts(qs.exclude(pk=survivor.pk)).order_by("sort_name", "pk")[:10])

@@ -45,8 +45,8 @@ def _eager_celery():
 
 
 @pytest.fixture(autouse=True)
-def _no_axes_lockout_leak(settings):
-    settings.AXES_ENABLED = True
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
