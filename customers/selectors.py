@@ -65,4 +65,4 @@ def customer_find_duplicates(*, phones: list[str], emails: list[str], exclude_pk
     qs = Customer.objects.active().filter(match).distinct()
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
-    return with_contacts(qs).order_by("pk")
+    return qs.order_by("pk")

@@ -6,6 +6,6 @@ class EventsConfig(AppConfig):
     verbose_name = "Activity log and milestones"
 
     def ready(self) -> None:
-        from . import registry
+        from . import registry, tasks  # noqa: F401 (tasks: registered with Celery in every process)
 
         registry.autodiscover()

@@ -97,7 +97,9 @@ def test_each_role_reaches_only_what_the_view_allows(route, name, personas, clie
         if allowed:
             assert response.status_code != 403, f"{role} should reach {url} but got 403"
         else:
-            assert response.status_code == 403, f"{role} reached {url} ({response.status_code}); declared {declared}"
+            assert response.status_code == 403, (
+                f"{role} reached {url} ({response.status_code}); declared {declared}"
+            )
 
 
 @pytest.mark.parametrize("role", ["office", "dispatcher", "technician", "outsider"])

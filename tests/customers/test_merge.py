@@ -16,8 +16,9 @@ pytestmark = pytest.mark.django_db
 
 def test_merge_moves_properties_phones_emails_and_timeline_to_the_survivor(office):
     survivor = make_customer(actor=office, first_name="Robert", last_name="Smith", phones=["5125550142"])
-    duplicate = make_customer(actor=office, first_name="Bob", last_name="Smith", phones=["7375550100"],
-                              emails=["bob@example.com"])
+    duplicate = make_customer(
+        actor=office, first_name="Bob", last_name="Smith", phones=["7375550100"], emails=["bob@example.com"]
+    )
     dup_property = duplicate.properties.get()
 
     services.customer_merge(survivor=survivor, duplicate=duplicate, actor=office)

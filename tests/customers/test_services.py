@@ -14,7 +14,9 @@ HOME = PropertyIn(street="1944 Stanton St", city="Round Rock", state="tx", zip_c
 
 def test_create_stores_phones_in_e164_whatever_the_formatting(office):
     customer = services.customer_create(
-        actor=office, first_name="Ana", last_name="Ruiz",
+        actor=office,
+        first_name="Ana",
+        last_name="Ruiz",
         phones=[PhoneIn(number="(512) 386-8692"), PhoneIn(number="512.555.0142", kind="home")],
     )
     assert sorted(p.number.as_e164 for p in customer.phones.all()) == ["+15123868692", "+15125550142"]
@@ -30,8 +32,13 @@ def test_create_publishes_customer_created_in_the_same_transaction(office):
 
 
 def test_create_uppercases_the_state_and_fills_search_columns(office):
-    customer = services.customer_create(actor=office, first_name="Ana", last_name="Ruiz", properties=[HOME],
-                                        emails=[EmailIn(email="Ana@Example.COM")])
+    customer = services.customer_create(
+        actor=office,
+        first_name="Ana",
+        last_name="Ruiz",
+        properties=[HOME],
+        emails=[EmailIn(email="Ana@Example.COM")],
+    )
     assert customer.properties.get().state == "TX"
     assert "stanton" in customer.search_text and "ana@example.com" in customer.search_text
     assert customer.sort_name == "ruiz ana"
@@ -62,15 +69,22 @@ def test_a_customer_needs_some_name(office):
 
 def test_the_same_number_twice_on_one_customer_is_refused(office):
     with pytest.raises(ApplicationError) as error:
-        services.customer_create(actor=office, last_name="Ruiz",
-                                 phones=[PhoneIn(number="512-555-0142"), PhoneIn(number="(512) 555 0142")])
+        services.customer_create(
+            actor=office,
+            last_name="Ruiz",
+            phones=[PhoneIn(number="512-555-0142"), PhoneIn(number="(512) 555 0142")],
+        )
     assert error.value.field == "phones[1].number"
 
 
 def test_a_bad_zip_code_rolls_back_the_whole_customer(office):
     with pytest.raises(ApplicationError):
-        services.customer_create(actor=office, last_name="Ruiz", phones=[PhoneIn(number="5125550142")],
-                                 properties=[PropertyIn(street="1 Main", city="Austin", state="TX", zip_code="7870")])
+        services.customer_create(
+            actor=office,
+            last_name="Ruiz",
+            phones=[PhoneIn(number="5125550142")],
+            properties=[PropertyIn(street="1 Main", city="Austin", state="TX", zip_code="7870")],
+        )
     assert not Customer.objects.exists()
     assert not PhoneNumber.objects.exists()
 
@@ -79,8 +93,13 @@ def test_update_replaces_lists_keeping_items_with_their_ids(office):
     customer = make_customer(actor=office, phones=["5125550142", "5125550143"])
     keep = customer.phones.get(number="+15125550143")
     services.customer_update(
-        customer=customer, actor=office, first_name="Bea",
-        phones=[PhoneIn(number=str(keep.number), id=keep.pk, is_primary=True), PhoneIn(number="737-555-0100")],
+        customer=customer,
+        actor=office,
+        first_name="Bea",
+        phones=[
+            PhoneIn(number=str(keep.number), id=keep.pk, is_primary=True),
+            PhoneIn(number="737-555-0100"),
+        ],
     )
     customer.refresh_from_db()
     assert customer.first_name == "Bea"
@@ -101,8 +120,9 @@ def test_update_refuses_a_phone_id_of_another_customer(office):
     mine, theirs = make_customer(actor=office), make_customer(actor=office)
     foreign = theirs.phones.get()
     with pytest.raises(ApplicationError):
-        services.customer_update(customer=mine, actor=office,
-                                 phones=[PhoneIn(number=str(foreign.number), id=foreign.pk)])
+        services.customer_update(
+            customer=mine, actor=office, phones=[PhoneIn(number=str(foreign.number), id=foreign.pk)]
+        )
     assert theirs.phones.get().pk == foreign.pk
 
 
