@@ -1,0 +1,20 @@
+# Production image: gunicorn for web; the same image runs the Celery worker and beat.
+FROM node:20-slim AS assets
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 UV_PROJECT_ENVIRONMENT=/venv UV_PYTHON_DOWNLOADS=never \
+    PATH=/venv/bin:$PATH
+WORKDIR /app
+RUN pip install --no-cache-dir uv==0.13.9
+COPY pyproject.toml uv.lock ./
+RUN uv sync --frozen --no-dev
+COPY . .
+COPY --from=assets /app/node_modules ./node_modules
+RUN DJANGO_SECRET_KEY=build-only DJANGO_HTTPS=1 python manage.py collectstatic --noinput
+RUN useradd --create-home app && chown -R app /app
+USER app
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
