@@ -18,6 +18,21 @@
     if (first) first.focus();
   });
 
+  // A row added by mistake: <button data-remove-row> inside [data-row]. Formsets skip the missing index.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-remove-row]");
+    if (!button) return;
+    event.preventDefault();
+    button.closest("[data-row]").remove();
+  });
+
+  // While a new customer is typed, look for existing customers with the same phone or e-mail.
+  document.addEventListener("change", function (event) {
+    if (!event.target.closest(".f-number, .f-email")) return;
+    var target = document.querySelector("[data-duplicate-check]");
+    if (target && window.htmx) window.htmx.trigger(target, "dupcheck");
+  });
+
   // Buttons asking for confirmation: <button data-confirm="Really?">.
   document.addEventListener("submit", function (event) {
     var button = event.submitter;

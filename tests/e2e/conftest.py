@@ -18,9 +18,9 @@ import pytest
 # is running unless told it is safe (it is: the loop only drives the browser, never Django).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.conftest import missing_service  # noqa: E402
+from tests.conftest import missing_service
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -89,26 +89,38 @@ def e2e_business(db):
     """The one Business row: its name shows in the header and its time zone drives today's date."""
     from users.models import Business
 
-    return Business.objects.create(name="Lone Star Plumbing", time_zone="America/Chicago", phone="+15125550100")
+    return Business.objects.create(
+        name="Lone Star Plumbing", time_zone="America/Chicago", phone="+15125550100"
+    )
 
 
 class Console:
-    """Collects console messages and uncaught errors from one page."""
+    """Collects console messages and uncaught errors from one page.
+
+    `errors` leaves out the browser's own request for /favicon.ico, which no page asks for.
+    """
 
     def __init__(self, page: Page):
-        self.messages: list[tuple[str, str]] = []
+        self.messages: list[tuple[str, str, str]] = []  # (type, text, url of the source)
         self.page_errors: list[str] = []
-        page.on("console", lambda msg: self.messages.append((msg.type, msg.text)))
+        page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+
+    def _on_console(self, msg) -> None:
+        self.messages.append((msg.type, msg.text, (msg.location or {}).get("url", "")))
 
     @property
     def errors(self) -> list[str]:
-        return [text for kind, text in self.messages if kind == "error"]
+        return [
+            f"{text} ({url})" if url else text
+            for kind, text, url in self.messages
+            if kind == "error" and not url.endswith("/favicon.ico")
+        ]
 
     @property
     def csp_violations(self) -> list[str]:
         pattern = re.compile(r"content security policy|content-security-policy", re.IGNORECASE)
-        return [text for _, text in self.messages if pattern.search(text)] + [
+        return [text for _, text, _ in self.messages if pattern.search(text)] + [
             text for text in self.page_errors if pattern.search(text)
         ]
 

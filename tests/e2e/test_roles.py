@@ -10,7 +10,11 @@ from users.roles import NAVIGATION, Role
 ALL_NAV_LABELS = {label for label, _, _ in NAVIGATION}
 
 HOMES = {
-    Role.OWNER: {"path": "/dashboard/", "heading": "Dashboard", "nav": {"Dashboard", "Customers", "Dispatch"}},
+    Role.OWNER: {
+        "path": "/dashboard/",
+        "heading": "Dashboard",
+        "nav": {"Dashboard", "Customers", "Dispatch"},
+    },
     Role.OFFICE: {"path": "/customers/", "heading": "Customers", "nav": {"Customers", "Exceptions"}},
     Role.DISPATCHER: {"path": "/dispatch/", "heading": "Dispatch board", "nav": {"Customers", "Dispatch"}},
     Role.TECHNICIAN: {"path": "/my-day/", "heading": "Today's visits", "nav": {"My day"}},

@@ -10,13 +10,20 @@ from tests.factories import PASSWORD
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize(("persona", "home"), [
-    ("owner", "/dashboard/"), ("office", "/customers/"), ("dispatcher", "/dispatch/"), ("technician", "/my-day/"),
-])
+@pytest.mark.parametrize(
+    ("persona", "home"),
+    [
+        ("owner", "/dashboard/"),
+        ("office", "/customers/"),
+        ("dispatcher", "/dispatch/"),
+        ("technician", "/my-day/"),
+    ],
+)
 def test_each_role_logs_in_and_lands_on_its_home(personas, persona, home, business):
     client = Client()
-    response = client.post(reverse("login"), {"username": personas[persona].username, "password": PASSWORD},
-                           follow=True)
+    response = client.post(
+        reverse("login"), {"username": personas[persona].username, "password": PASSWORD}, follow=True
+    )
     assert response.redirect_chain[-1][0] == home
     assert response.status_code == 200
 
@@ -48,7 +55,10 @@ def test_five_failures_lock_the_account_for_that_address(office, business):
     assert response.status_code == 429
     assert "Too many attempts" in response.content.decode()
     other_address = Client(REMOTE_ADDR="198.51.100.7")
-    assert other_address.post(reverse("login"), {"username": office.username, "password": PASSWORD}).status_code == 302
+    assert (
+        other_address.post(reverse("login"), {"username": office.username, "password": PASSWORD}).status_code
+        == 302
+    )
 
 
 def test_a_wrong_password_shows_a_form_error(office, business):
@@ -63,8 +73,10 @@ def test_password_reset_by_email(office, business):
     link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[0].body)[1]
     form = client.get(link, follow=True)
     assert "Choose a new password" in form.content.decode()
-    response = client.post(form.redirect_chain[-1][0], {"new_password1": "a-new-long-passphrase-42",
-                                                        "new_password2": "a-new-long-passphrase-42"})
+    response = client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "a-new-long-passphrase-42", "new_password2": "a-new-long-passphrase-42"},
+    )
     assert response.status_code == 302
     office.refresh_from_db()
     assert office.check_password("a-new-long-passphrase-42")
