@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -17,8 +16,9 @@ PAGE_SIZE = 25
 @role_required(*CUSTOMER_READERS)
 def customer_list(request):
     query = request.GET.get("q", "").strip()
-    paginator = Paginator(selectors.customer_list(user=request.user, query=query), PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    page = selectors.customer_page(
+        user=request.user, query=query, page_number=request.GET.get("page"), per_page=PAGE_SIZE
+    )
     context = {"page": page, "query": query, "can_edit": request.user.has_role(*CUSTOMER_WRITERS)}
     template = "customers/list.html#results" if request.htmx else "customers/list.html"
     return render(request, template, context)
