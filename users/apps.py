@@ -8,7 +8,8 @@ class UsersConfig(AppConfig):
 
     def ready(self) -> None:
         # A framework hook: after every migrate, make sure each role's group has its permissions.
-        post_migrate.connect(_sync_roles, sender=self)
+        # Not limited to this app's signal: other apps' permissions are created after ours.
+        post_migrate.connect(_sync_roles, dispatch_uid="users.sync_roles")
 
 
 def _sync_roles(**kwargs) -> None:

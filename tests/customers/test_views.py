@@ -208,3 +208,16 @@ def test_the_customer_page_runs_a_constant_number_of_queries(office, client_for,
 
     customer_merge(survivor=customer, duplicate=other, actor=office)
     assert _queries(client, url) == few
+
+
+def test_a_broad_search_counts_up_to_the_cap(office, client_for, business, monkeypatch):
+    from customers import selectors
+
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 3)
+    for i in range(5):
+        make_customer(actor=office, last_name=f"Smith{i}")
+    response = client_for(office).get(reverse("customers:list"), {"q": "smith"})
+    assert response.context["page"].paginator.count == 3
+    assert "3+ matching" in response.content.decode()
+    few = client_for(office).get(reverse("customers:list"), {"q": "smith1"})
+    assert [c.last_name for c in few.context["page"].object_list] == ["Smith1"]

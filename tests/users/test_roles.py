@@ -1,0 +1,24 @@
+import pytest
+from django.contrib.auth.models import Group
+
+from users.roles import ROLE_PERMISSIONS, Role
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_role_has_a_group_with_exactly_its_permissions():
+    for role, perms in ROLE_PERMISSIONS.items():
+        group = Group.objects.get(name=role)
+        granted = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
+        assert granted == set(perms), role
+
+
+def test_office_may_merge_customers_and_the_dispatcher_may_not(office, dispatcher):
+    assert office.has_perm("customers.merge_customer")
+    assert not dispatcher.has_perm("customers.merge_customer")
+
+
+def test_a_deactivated_user_has_no_role(office):
+    office.is_active = False
+    assert office.role is None
+    assert Role.OFFICE in [g.name for g in office.groups.all()]
