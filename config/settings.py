@@ -129,6 +129,22 @@ EVENTS_MAX_ATTEMPTS = env.int("EVENTS_MAX_ATTEMPTS", default=5)
 EVENTS_RETRY_BACKOFF_SECONDS = env.int("EVENTS_RETRY_BACKOFF_SECONDS", default=10)
 HEALTH_HEARTBEAT_MAX_AGE_SECONDS = env.int("HEALTH_HEARTBEAT_MAX_AGE_SECONDS", default=90)
 
+# --- Lead capture ---------------------------------------------------------------------------------
+LEADS_MAX_BODY_BYTES = env.int("LEADS_MAX_BODY_BYTES", default=100 * 1024)  # larger payloads get 413
+WEB_FORM_RATE_LIMIT = env("WEB_FORM_RATE_LIMIT", default="5/m")  # submissions per IP per form
+FACEBOOK_APP_SECRET = env("FACEBOOK_APP_SECRET", default="")
+FACEBOOK_VERIFY_TOKEN = env("FACEBOOK_VERIFY_TOKEN", default="")
+FACEBOOK_PAGE_ACCESS_TOKEN = env("FACEBOOK_PAGE_ACCESS_TOKEN", default="")
+FACEBOOK_GRAPH_BASE_URL = env("FACEBOOK_GRAPH_BASE_URL", default="https://graph.facebook.com/v21.0")
+GOOGLE_LSA_ENABLED = env.bool("GOOGLE_LSA_ENABLED", default=False)
+GOOGLE_ADS_API_BASE_URL = env("GOOGLE_ADS_API_BASE_URL", default="https://googleads.googleapis.com/v18")
+GOOGLE_ADS_CUSTOMER_ID = env("GOOGLE_ADS_CUSTOMER_ID", default="")
+GOOGLE_ADS_DEVELOPER_TOKEN = env("GOOGLE_ADS_DEVELOPER_TOKEN", default="")
+GOOGLE_ADS_ACCESS_TOKEN = env("GOOGLE_ADS_ACCESS_TOKEN", default="")
+GOOGLE_ADS_LOGIN_CUSTOMER_ID = env("GOOGLE_ADS_LOGIN_CUSTOMER_ID", default="")
+GOOGLE_LSA_POLL_SECONDS = env.int("GOOGLE_LSA_POLL_SECONDS", default=300)
+IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=50)
+
 # --- Cache ----------------------------------------------------------------------------------------
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -250,5 +266,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "faker": {"level": "WARNING"},
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -3,3 +3,4 @@ from django.apps import AppConfig
 
 class CrmConfig(AppConfig):
     name = "crm"
+    verbose_name = "CRM: leads and pipeline"

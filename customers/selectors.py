@@ -91,3 +91,14 @@ def customer_find_duplicates(*, phones: list[str], emails: list[str], exclude_pk
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
     return qs.order_by("pk")
+
+
+def customer_find_by_contact(*, phone: str = "", email: str = "") -> Customer | None:
+    """The oldest active customer with this E.164 phone, else with this e-mail (case-insensitive)."""
+    if phone:
+        found = Customer.objects.active().filter(phones__number=phone).order_by("pk").first()
+        if found:
+            return found
+    if email:
+        return Customer.objects.active().filter(emails__email__iexact=email).order_by("pk").first()
+    return None

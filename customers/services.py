@@ -15,7 +15,7 @@ from common.errors import ApplicationError
 from events import services as events
 
 from . import merge
-from .models import Customer, PhoneNumber, Property
+from .models import Customer, EmailAddress, PhoneNumber, Property
 
 CUSTOMER_FIELDS = ("kind", "first_name", "last_name", "company_name", "notes")
 PROPERTY_FIELDS = (
@@ -366,3 +366,63 @@ def _phone_list(customer: Customer) -> list[str]:
 
 def _email_list(customer: Customer) -> list[str]:
     return [e.email for e in customer.emails.all()]
+
+
+def customer_add_contacts(
+    *, customer: Customer, actor=None, actor_label: str = "", phones: list[str] = (), emails: list[str] = ()
+) -> list[str]:
+    """Add the phones (E.164) and e-mails a customer does not have yet; returns what was added."""
+    have_phones = {p.number.as_e164 for p in customer.phones.all()}
+    have_emails = {e.email.lower() for e in customer.emails.all()}
+    added = []
+    for number in phones:
+        if number and number not in have_phones:
+            PhoneNumber.objects.create(customer=customer, number=number, is_primary=not have_phones)
+            have_phones.add(number)
+            added.append(number)
+    for email in emails:
+        if email and email.lower() not in have_emails:
+            EmailAddress.objects.create(customer=customer, email=email, is_primary=not have_emails)
+            have_emails.add(email.lower())
+            added.append(email)
+    if added:
+        customer_refresh_search(customer=customer)
+        events.record(
+            "customers.customer.contacts_added",
+            subject=customer,
+            actor=actor,
+            actor_label=actor_label,
+            summary=f"Added {', '.join(added)}",
+            data={"added": added},
+        )
+    return added
+
+
+def _address_key(street: str, zip_code: str) -> str:
+    return f"{' '.join(re.sub(r'[^a-z0-9 ]', '', street.lower()).split())}|{zip_code[:5]}"
+
+
+def property_find_or_add(
+    *, customer: Customer, address: PropertyIn, actor=None, actor_label: str = ""
+) -> Property:
+    """The customer's property at this street and ZIP, added when it is new."""
+    cleaned = _clean_property(address, 0)
+    key = _address_key(cleaned.street, cleaned.zip_code)
+    for prop in customer.properties.all():
+        if _address_key(prop.street, prop.zip_code) == key:
+            return prop
+    prop = Property.objects.create(
+        customer=customer,
+        is_primary=not customer.properties.exists(),
+        **{name: getattr(cleaned, name) for name in PROPERTY_FIELDS if name != "is_primary"},
+    )
+    customer_refresh_search(customer=customer)
+    events.record(
+        "customers.property.added",
+        subject=prop,
+        actor=actor,
+        actor_label=actor_label,
+        links=[customer],
+        summary=f"Service address added: {prop.one_line}",
+    )
+    return prop

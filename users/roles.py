@@ -53,8 +53,10 @@ HOME_URL_NAMES = {
 # (label, url name, roles) for the top navigation, in order.
 NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Dashboard", "dashboard", (Role.OWNER,)),
+    ("Leads", "crm:board", (Role.OWNER, Role.OFFICE)),
     ("Customers", "customers:list", (Role.OWNER, Role.OFFICE, Role.DISPATCHER)),
     ("Dispatch", "dispatch-board", (Role.OWNER, Role.DISPATCHER)),
     ("My day", "my-day", (Role.TECHNICIAN,)),
+    ("Marketing", "crm:marketing", STAFF_ROLES),
     ("Exceptions", "events:exceptions", STAFF_ROLES),
 ]

@@ -1,0 +1,581 @@
+"""Lead capture and the pipeline. Every channel (forms, webhooks, ads, calls, texts, staff, imports)
+captures through `lead_capture`; every state change goes through one function here."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django_fsm import can_proceed, has_transition_perm
+
+from common.errors import ApplicationError
+from customers import selectors as customer_selectors
+from customers import services as customer_services
+from customers.models import Customer
+from events import services as events
+
+from .models import Campaign, Lead, LostReason, PipelineSettings, ServiceType, Source, SourceKey, WebForm
+
+ATTRIBUTION_KEYS = (
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "gclid",
+    "fbclid",
+    "landing_page",
+    "referrer",
+    "campaign_id",
+    "adgroup_id",
+    "ad_id",
+    "form_id",
+)
+
+
+class Forbidden(ApplicationError):
+    status_code = 403
+
+
+@dataclass
+class LeadIn:
+    """A lead's contact details as a channel received them (any formatting)."""
+
+    name: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    phone: str = ""
+    email: str = ""
+    street: str = ""
+    unit: str = ""
+    city: str = ""
+    state: str = ""
+    zip_code: str = ""
+    service: str = ""
+    service_type: ServiceType | None = None
+    message: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    def names(self) -> tuple[str, str]:
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if not (first or last) and self.name.strip():
+            first, _, last = self.name.strip().rpartition(" ")
+            if not first:
+                first, last = last, ""
+        return first[:100], last[:100]
+
+    def has_address(self) -> bool:
+        return all((self.street, self.city, self.state, self.zip_code))
+
+
+@dataclass
+class Captured:
+    lead: Lead
+    created: bool
+
+
+# --- Capture ------------------------------------------------------------------------------------------
+
+
+def lead_capture(
+    *,
+    source: Source,
+    contact: LeadIn,
+    actor=None,
+    actor_label: str = "",
+    attribution: dict | None = None,
+    campaign: Campaign | None = None,
+    web_form: WebForm | None = None,
+    external_id: str = "",
+    idempotency_key: str = "",
+    raw_payload: dict | None = None,
+    spam: bool = False,
+    arrived_at: datetime | None = None,
+) -> Captured:
+    """Capture one lead onto the one customer record. A retried delivery returns the first lead."""
+    external_id, idempotency_key = str(external_id or "")[:200], str(idempotency_key or "")[:200]
+    existing = _existing_lead(source, external_id, idempotency_key)
+    if existing:
+        return Captured(existing, False)
+    phone, email = _contact_keys(contact)
+    try:
+        with transaction.atomic():
+            _lock_contact(phone, email)
+            lead = _capture(
+                source=source,
+                contact=contact,
+                phone=phone,
+                email=email,
+                actor=actor,
+                actor_label=actor_label,
+                attribution=_clean_attribution(attribution or {}),
+                campaign=campaign,
+                web_form=web_form,
+                external_id=external_id,
+                idempotency_key=idempotency_key,
+                raw_payload=raw_payload or {},
+                spam=spam,
+                arrived_at=arrived_at or timezone.now(),
+            )
+    except IntegrityError:
+        existing = _existing_lead(source, external_id, idempotency_key)
+        if existing:
+            return Captured(existing, False)
+        raise
+    return Captured(lead, True)
+
+
+def _existing_lead(source: Source, external_id: str, idempotency_key: str) -> Lead | None:
+    if external_id:
+        found = Lead.objects.filter(source=source, external_id=external_id).first()
+        if found:
+            return found
+    if idempotency_key:
+        return Lead.objects.filter(source=source, idempotency_key=idempotency_key).first()
+    return None
+
+
+def _contact_keys(contact: LeadIn) -> tuple[str, str]:
+    phone = (
+        customer_services.phone_normalize(contact.phone, field_name="phone") if contact.phone.strip() else ""
+    )
+    email = (
+        customer_services.email_normalize(contact.email, field_name="email") if contact.email.strip() else ""
+    )
+    if not (phone or email):
+        raise ApplicationError(
+            "Give a phone number or an e-mail address.", field="phone", code="contact_required"
+        )
+    return phone, email
+
+
+def _lock_contact(phone: str, email: str) -> None:
+    """Serialize captures for the same person, so two deliveries at once never make two customers."""
+    if connection.vendor != "postgresql":
+        return  # SQLite runs write transactions one at a time already (immediate mode)
+    with connection.cursor() as cursor:
+        for key in sorted(k.lower() for k in (phone, email) if k):
+            digest = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [digest])
+
+
+def _clean_attribution(raw: dict) -> dict:
+    return {k: str(raw[k])[:500] for k in ATTRIBUTION_KEYS if raw.get(k) not in (None, "")}
+
+
+def _capture(
+    *,
+    source,
+    contact,
+    phone,
+    email,
+    actor,
+    actor_label,
+    attribution,
+    campaign,
+    web_form,
+    external_id,
+    idempotency_key,
+    raw_payload,
+    spam,
+    arrived_at,
+) -> Lead:
+    customer, new_customer = _find_or_create_customer(contact, phone, email, actor, actor_label)
+    prop = _property_for(customer, contact, actor, actor_label)
+    campaign = campaign or _campaign_for(attribution) or (web_form.campaign if web_form else None)
+    first_source, first_campaign = _first_touch(customer, source, campaign)
+    if contact.warnings:
+        raw_payload = {**raw_payload, "_warnings": contact.warnings}
+    first, last = contact.names()
+    lead = Lead(
+        customer=customer,
+        property=prop,
+        name=f"{first} {last}".strip()[:200],
+        phone=phone,
+        email=email,
+        service_type=contact.service_type,
+        service=(contact.service or (contact.service_type.name if contact.service_type else ""))[:200],
+        message=contact.message[:5000],
+        source=source,
+        campaign=campaign,
+        first_touch_source=first_source,
+        first_touch_campaign=first_campaign,
+        attribution=attribution,
+        web_form=web_form,
+        external_id=external_id,
+        idempotency_key=idempotency_key,
+        raw_payload=raw_payload,
+        arrived_at=arrived_at,
+        assigned_to=None if spam else _round_robin_next(),
+        state=Lead.State.SPAM if spam else Lead.State.NEW,
+    )
+    lead.save()
+    summary = f"New lead from {source.name}" + (f": {lead.service}" if lead.service else "")
+    data = {
+        "lead_id": lead.pk,
+        "customer_id": customer.pk,
+        "new_customer": new_customer,
+        "source": source.slug,
+        "campaign_id": campaign.pk if campaign else None,
+        "phone": phone,
+        "email": email,
+    }
+    if spam:
+        events.record(
+            "crm.lead.spam_captured",
+            subject=lead,
+            actor=actor,
+            actor_label=actor_label,
+            links=[customer],
+            summary=f"Spam held from {source.name}",
+            data=data,
+        )
+    else:
+        events.publish(
+            "lead.created",
+            subject=lead,
+            actor=actor,
+            actor_label=actor_label,
+            code="crm.lead.created",
+            links=[customer],
+            summary=summary,
+            data=data,
+        )
+    return lead
+
+
+def _find_or_create_customer(contact, phone, email, actor, actor_label) -> tuple[Customer, bool]:
+    customer = customer_selectors.customer_find_by_contact(phone=phone, email=email)
+    if customer is not None:
+        customer_services.customer_add_contacts(
+            customer=customer, actor=actor, actor_label=actor_label, phones=[phone], emails=[email]
+        )
+        return customer, False
+    first, last = contact.names()
+    if not (first or last):
+        first = "Unknown"
+        last = phone or email
+    customer = customer_services.customer_create(
+        actor=actor,
+        actor_label=actor_label,
+        first_name=first,
+        last_name=last,
+        phones=[customer_services.PhoneIn(number=phone)] if phone else [],
+        emails=[customer_services.EmailIn(email=email)] if email else [],
+    )
+    return customer, True
+
+
+def _property_for(customer, contact: LeadIn, actor, actor_label):
+    if not contact.has_address():
+        return None
+    address = customer_services.PropertyIn(
+        street=contact.street[:200],
+        unit=contact.unit[:40],
+        city=contact.city[:100],
+        state=contact.state[:2],
+        zip_code=contact.zip_code.strip()[:10],
+    )
+    try:
+        with transaction.atomic():
+            return customer_services.property_find_or_add(
+                customer=customer, address=address, actor=actor, actor_label=actor_label
+            )
+    except ApplicationError as error:
+        contact.warnings.append(f"Address not saved: {error.message}")
+        return None
+
+
+def _campaign_for(attribution: dict) -> Campaign | None:
+    for key in ("utm_campaign", "campaign_id"):
+        value = attribution.get(key)
+        if value:
+            found = Campaign.objects.filter(is_active=True, utm_campaign__iexact=value).order_by("pk").first()
+            if found:
+                return found
+    return None
+
+
+def _first_touch(customer: Customer, source: Source, campaign: Campaign | None):
+    earliest = (
+        Lead.objects.filter(customer=customer).exclude(state=Lead.State.SPAM).order_by("arrived_at", "pk")
+    )
+    earliest = earliest.select_related("first_touch_source", "first_touch_campaign").first()
+    if earliest:
+        return earliest.first_touch_source, earliest.first_touch_campaign
+    return source, campaign
+
+
+def _round_robin_next():
+    rules = PipelineSettings.objects.select_for_update().order_by("pk").first()
+    if rules is None or not rules.round_robin_enabled:
+        return None
+    pool = list(rules.round_robin_users.filter(is_active=True).order_by("pk"))
+    if not pool:
+        return None
+    after = [u for u in pool if rules.round_robin_last_id and u.pk > rules.round_robin_last_id]
+    chosen = after[0] if after else pool[0]
+    rules.round_robin_last = chosen
+    rules.save(update_fields=["round_robin_last"])
+    return chosen
+
+
+# --- The pipeline ------------------------------------------------------------------------------------
+
+VERBS = {
+    "mark_contacted": "marked contacted",
+    "qualify": "qualified",
+    "book": "booked",
+    "win": "won",
+    "lose": "lost",
+    "mark_spam": "marked as spam",
+    "reopen": "reopened",
+}
+MILESTONES = {"qualify": "lead.qualified", "book": "lead.booked", "lose": "lead.lost"}
+TARGETS = {
+    "mark_contacted": Lead.State.CONTACTED,
+    "qualify": Lead.State.QUALIFIED,
+    "book": Lead.State.BOOKED,
+    "win": Lead.State.WON,
+    "lose": Lead.State.LOST,
+    "mark_spam": Lead.State.SPAM,
+    "reopen": Lead.State.NEW,
+}
+
+
+def _transition(
+    *,
+    lead: Lead,
+    action: str,
+    actor,
+    changes: dict | None = None,
+    data: dict | None = None,
+    actor_label: str = "",
+) -> Lead:
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        if lead.state == TARGETS[action]:
+            return lead
+        method = getattr(lead, action)
+        if not can_proceed(method):
+            raise ApplicationError(
+                f"A {lead.get_state_display().lower()} lead cannot be {VERBS[action]}.",
+                field="state",
+                code="illegal_transition",
+            )
+        if actor is not None and actor.is_authenticated and not has_transition_perm(method, actor):
+            raise Forbidden("Your role cannot move leads this way.", code="forbidden")
+        before = lead.state
+        method()
+        for name, value in (changes or {}).items():
+            setattr(lead, name, value)
+        now = timezone.now()
+        if lead.state in (Lead.State.WON, Lead.State.LOST, Lead.State.SPAM):
+            lead.closed_at = now
+        elif action == "reopen":
+            lead.closed_at = None
+        lead.save()
+        payload = {
+            "lead_id": lead.pk,
+            "customer_id": lead.customer_id,
+            "from": before,
+            "to": lead.state,
+            **(data or {}),
+        }
+        summary = f"Lead {VERBS[action]} ({before} → {lead.state})"
+        if action in MILESTONES:
+            events.publish(
+                MILESTONES[action],
+                subject=lead,
+                actor=actor,
+                actor_label=actor_label,
+                code=f"crm.lead.{action}",
+                links=[lead.customer],
+                summary=summary,
+                data=payload,
+            )
+        else:
+            events.record(
+                f"crm.lead.{action}",
+                subject=lead,
+                actor=actor,
+                actor_label=actor_label,
+                links=[lead.customer],
+                summary=summary,
+                data=payload,
+            )
+    return lead
+
+
+def lead_mark_contacted(*, lead: Lead, actor, channel: str = "manual") -> Lead:
+    now = timezone.now()
+    changes = {} if lead.first_response_at else {"first_response_at": now, "first_response_channel": channel}
+    return _transition(lead=lead, action="mark_contacted", actor=actor, changes=changes)
+
+
+def lead_qualify(*, lead: Lead, actor) -> Lead:
+    changes = (
+        {}
+        if lead.first_response_at
+        else {"first_response_at": timezone.now(), "first_response_channel": "manual"}
+    )
+    return _transition(lead=lead, action="qualify", actor=actor, changes=changes)
+
+
+def lead_book(
+    *,
+    lead: Lead,
+    actor,
+    service: str = "",
+    window_start: datetime | None = None,
+    window_end: datetime | None = None,
+    notes: str = "",
+) -> Lead:
+    """Hand the lead to field service: lead.booked carries what a job needs, nothing to retype."""
+    if window_start and window_end and window_end <= window_start:
+        raise ApplicationError("The window must end after it starts.", field="window_end")
+    service = (service or lead.service).strip()
+    if not service:
+        raise ApplicationError("Say what service is booked.", field="service")
+    data = {
+        "property_id": lead.property_id,
+        "service": service,
+        "service_type_id": lead.service_type_id,
+        "window_start": window_start.isoformat() if window_start else None,
+        "window_end": window_end.isoformat() if window_end else None,
+        "notes": notes,
+        "description": lead.message,
+        "phone": lead.phone,
+        "email": lead.email,
+    }
+    changes = {
+        "service": service[:200],
+        "requested_window_start": window_start,
+        "requested_window_end": window_end,
+        "booking_notes": notes,
+        "booked_at": timezone.now(),
+    }
+    return _transition(lead=lead, action="book", actor=actor, changes=changes, data=data)
+
+
+def lead_win(*, lead: Lead, actor, actor_label: str = "", reason: str = "") -> Lead:
+    return _transition(lead=lead, action="win", actor=actor, actor_label=actor_label, data={"reason": reason})
+
+
+def lead_lose(*, lead: Lead, actor, reason: str, note: str = "") -> Lead:
+    if reason not in LostReason.values:
+        raise ApplicationError("Pick why the lead was lost.", field="reason", code="reason_required")
+    return _transition(
+        lead=lead,
+        action="lose",
+        actor=actor,
+        changes={"lost_reason": reason, "lost_note": note},
+        data={"reason": reason, "note": note},
+    )
+
+
+def lead_mark_spam(*, lead: Lead, actor) -> Lead:
+    return _transition(lead=lead, action="mark_spam", actor=actor)
+
+
+def lead_reopen(*, lead: Lead, actor) -> Lead:
+    return _transition(lead=lead, action="reopen", actor=actor, changes={"lost_reason": "", "lost_note": ""})
+
+
+def lead_move(*, lead: Lead, to_state: str, actor, **kwargs) -> Lead:
+    """The board's drag and drop: the target column decides the transition; the machine may refuse."""
+    actions = {
+        Lead.State.CONTACTED: lead_mark_contacted,
+        Lead.State.QUALIFIED: lead_qualify,
+        Lead.State.BOOKED: lead_book,
+        Lead.State.WON: lead_win,
+        Lead.State.LOST: lead_lose,
+        Lead.State.SPAM: lead_mark_spam,
+        Lead.State.NEW: lead_reopen,
+    }
+    if to_state not in actions:
+        raise ApplicationError(f"Unknown column {to_state!r}.", field="state")
+    return actions[to_state](lead=lead, actor=actor, **kwargs)
+
+
+def lead_record_response(*, lead: Lead, at: datetime | None = None, channel: str, actor=None) -> Lead:
+    """The first answer to a lead (a text, a call, an e-mail) starts its speed-to-lead clock's stop."""
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        if lead.first_response_at is None:
+            lead.first_response_at = at or timezone.now()
+            lead.first_response_channel = channel
+            lead.save(update_fields=["first_response_at", "first_response_channel", "updated_at"])
+        if lead.state == Lead.State.NEW:
+            lead = _transition(lead=lead, action="mark_contacted", actor=None, actor_label=channel)
+    return lead
+
+
+def lead_assign(*, lead: Lead, assignee, actor) -> Lead:
+    if assignee is not None and not assignee.has_role("owner", "office"):
+        raise ApplicationError("Leads are assigned to office staff or the owner.", field="assigned_to")
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        if lead.assigned_to_id == (assignee.pk if assignee else None):
+            return lead
+        lead.assigned_to = assignee
+        lead.save(update_fields=["assigned_to", "updated_at"])
+        events.record(
+            "crm.lead.assigned",
+            subject=lead,
+            actor=actor,
+            links=[lead.customer],
+            summary=f"Assigned to {assignee}" if assignee else "Unassigned",
+            data={"assigned_to": assignee.pk if assignee else None},
+        )
+    return lead
+
+
+# --- Source keys -------------------------------------------------------------------------------------
+
+
+def _hash_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def source_key_create(*, source: Source, actor, label: str = "") -> tuple[SourceKey, str]:
+    """A new webhook key for the source. The raw key is returned once and never stored."""
+    raw = f"lk_{secrets.token_urlsafe(32)}"
+    with transaction.atomic():
+        key = SourceKey.objects.create(
+            source=source, prefix=raw[:10], key_hash=_hash_key(raw), label=label[:100], created_by=actor
+        )
+        events.record(
+            "crm.source.key_created", subject=source, actor=actor, summary=f"API key {key.prefix}… created"
+        )
+    return key, raw
+
+
+def source_key_revoke(*, key: SourceKey, actor) -> SourceKey:
+    with transaction.atomic():
+        key = SourceKey.objects.select_for_update().get(pk=key.pk)
+        if key.revoked_at is None:
+            key.revoked_at = timezone.now()
+            key.save(update_fields=["revoked_at"])
+            events.record(
+                "crm.source.key_revoked",
+                subject=key.source,
+                actor=actor,
+                summary=f"API key {key.prefix}… revoked",
+            )
+    return key
+
+
+def source_authenticate(*, source: Source, raw_key: str) -> bool:
+    """True when `raw_key` is a live key of this source (constant-time on the hash)."""
+    if not raw_key:
+        return False
+    key = SourceKey.objects.filter(
+        key_hash=_hash_key(raw_key), source=source, revoked_at__isnull=True
+    ).first()
+    if key is None:
+        return False
+    SourceKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+    return True

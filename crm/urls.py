@@ -1,0 +1,23 @@
+from django.urls import include, path
+
+from . import views
+
+app_name = "crm"
+
+urlpatterns = [
+    path("", views.board, name="board"),
+    path("list/", views.lead_list, name="list"),
+    path("new/", views.lead_create, name="create"),
+    path("<int:pk>/", views.lead_detail, name="detail"),
+    path("<int:pk>/move/", views.lead_move, name="move"),
+    path("<int:pk>/act/", views.lead_act, name="act"),
+    path("report/", views.attribution_report, name="report"),
+    path("marketing/", views.marketing, name="marketing"),
+    path("sources/", views.source_list, name="sources"),
+    path("sources/<int:pk>/", views.source_detail, name="source"),
+    path("campaigns/", views.campaign_list, name="campaigns"),
+    path("campaigns/<int:pk>/", views.campaign_edit, name="campaign"),
+    path("settings/", views.pipeline_settings, name="settings"),
+    path("forms/", include("crm.webforms.urls")),
+    path("import/", include("crm.imports.urls")),
+]
