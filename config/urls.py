@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from crm.api import CampaignViewSet, LeadViewSet, SourceViewSet, WebFormViewSet
 from customers.api import CustomerViewSet, PropertyViewSet
 from fsm import views as fsm_views
 from users.access import public
@@ -25,6 +26,10 @@ router.include_format_suffixes = False
 router.APIRootView = ApiRootView
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("properties", PropertyViewSet, basename="property")
+router.register("leads", LeadViewSet, basename="lead")
+router.register("sources", SourceViewSet, basename="source")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("forms", WebFormViewSet, basename="webform")
 
 
 class SchemaView(SpectacularAPIView):

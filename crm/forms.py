@@ -1,0 +1,144 @@
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .models import Campaign, Lead, LostReason, PipelineSettings, ServiceType, Source
+from .selectors import office_users
+
+
+class LeadEntryForm(forms.Form):
+    """A lead office staff take on the phone."""
+
+    name = forms.CharField(max_length=200)
+    phone = forms.CharField(max_length=40, required=False, widget=forms.TextInput(attrs={"type": "tel"}))
+    email = forms.EmailField(required=False)
+    street = forms.CharField(max_length=200, required=False)
+    unit = forms.CharField(max_length=40, required=False)
+    city = forms.CharField(max_length=100, required=False)
+    state = forms.CharField(max_length=2, required=False, widget=forms.TextInput(attrs={"placeholder": "TX"}))
+    zip_code = forms.CharField(max_length=10, required=False, label="ZIP")
+    service_type = forms.ModelChoiceField(
+        queryset=ServiceType.objects.filter(is_active=True), required=False, empty_label="(pick a service)"
+    )
+    service = forms.CharField(max_length=200, required=False, label="Service details")
+    message = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Notes from the call"
+    )
+    source = forms.ModelChoiceField(queryset=Source.objects.filter(is_active=True), empty_label=None)
+    campaign = forms.ModelChoiceField(
+        queryset=Campaign.objects.filter(is_active=True), required=False, empty_label="(none)"
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("phone") and not data.get("email"):
+            self.add_error("phone", "Give a phone number or an e-mail address.")
+        address = [data.get(k) for k in ("street", "city", "state", "zip_code")]
+        if any(address) and not all(address):
+            self.add_error("street", "Give the whole address (street, city, state, ZIP) or none of it.")
+        return data
+
+
+class BookForm(forms.Form):
+    service = forms.CharField(max_length=200)
+    window_start = forms.DateTimeField(
+        required=False, label="Preferred from", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    window_end = forms.DateTimeField(
+        required=False, label="Preferred until", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("window_start"), data.get("window_end")
+        if start and end and end <= start:
+            self.add_error("window_end", "The window must end after it starts.")
+        if start and start < timezone.now() - timedelta(hours=1):
+            self.add_error("window_start", "That time has passed.")
+        return data
+
+
+class LoseForm(forms.Form):
+    reason = forms.ChoiceField(choices=[("", "Why was it lost?"), *LostReason.choices])
+    note = forms.CharField(max_length=500, required=False)
+
+
+class AssignForm(forms.Form):
+    assigned_to = forms.ModelChoiceField(queryset=office_users(), required=False, empty_label="Nobody")
+
+
+class SourceForm(forms.ModelForm):
+    class Meta:
+        model = Source
+        fields = ["name", "kind", "slug", "google_key", "is_active"]
+        help_texts = {"slug": "Used in the webhook URL. Leave blank to make one from the name."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+
+    def clean_slug(self):
+        slug = self.cleaned_data.get("slug") or slugify(self.cleaned_data.get("name", ""))
+        if not slug:
+            raise forms.ValidationError("Give a name or a slug.")
+        if Source.objects.filter(slug=slug).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("Another source uses this slug.")
+        return slug
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = ["name", "source", "utm_campaign", "cost_type", "cost", "starts_on", "ends_on", "is_active"]
+        widgets = {
+            "starts_on": forms.DateInput(attrs={"type": "date"}),
+            "ends_on": forms.DateInput(attrs={"type": "date"}),
+        }
+        labels = {"utm_campaign": "utm_campaign / ad campaign id"}
+
+    def clean(self):
+        data = super().clean()
+        if data.get("cost") is not None and data["cost"] < 0:
+            self.add_error("cost", "Cost cannot be negative.")
+        if data.get("ends_on") and data.get("starts_on") and data["ends_on"] < data["starts_on"]:
+            self.add_error("ends_on", "The campaign must end after it starts.")
+        return data
+
+
+class PipelineSettingsForm(forms.ModelForm):
+    class Meta:
+        model = PipelineSettings
+        fields = ["speed_to_lead_minutes", "round_robin_enabled", "round_robin_users"]
+        labels = {
+            "speed_to_lead_minutes": "Turn unanswered leads red after (minutes)",
+            "round_robin_enabled": "Assign new leads in turn",
+            "round_robin_users": "Among",
+        }
+        widgets = {"round_robin_users": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["round_robin_users"].queryset = office_users()
+
+    def clean_speed_to_lead_minutes(self):
+        value = self.cleaned_data["speed_to_lead_minutes"]
+        if not 1 <= value <= 1440:
+            raise forms.ValidationError("Between 1 minute and 1 day.")
+        return value
+
+
+class ReportForm(forms.Form):
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", "The end is before the start.")
+        return data
+
+
+LEAD_STATES = Lead.State

@@ -1,0 +1,207 @@
+"""Reads of the pipeline shared by the board, the list, the API and the report; constant query counts."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+import django_filters
+from django.db.models import Count, F, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from users.models import User
+from users.roles import STAFF_ROLES, Role
+
+from .models import Campaign, Lead, Source
+
+BOARD_STATES = (Lead.State.NEW, Lead.State.CONTACTED, Lead.State.QUALIFIED, Lead.State.BOOKED)
+CLOSED_STATES = (Lead.State.WON, Lead.State.LOST, Lead.State.SPAM)
+
+
+def leads_visible_to(user) -> QuerySet[Lead]:
+    if user.is_authenticated and user.has_role(*STAFF_ROLES):
+        return Lead.objects.all()
+    return Lead.objects.none()
+
+
+def get_lead_for_user(user, pk) -> Lead:
+    try:
+        return leads_visible_to(user).select_related(*CARD_RELATED).get(pk=pk)
+    except (Lead.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such lead.") from None
+
+
+CARD_RELATED = ("customer", "property", "source", "campaign", "assigned_to", "service_type")
+
+
+def office_users() -> QuerySet[User]:
+    return User.objects.filter(is_active=True, groups__name__in=[Role.OWNER, Role.OFFICE]).distinct()
+
+
+@dataclass
+class Column:
+    state: str
+    label: str
+    leads: list
+    total: int
+
+
+def board_columns(*, user, per_column: int = 40, assigned_to=None, source=None) -> list[Column]:
+    """The open columns, newest first, each capped; one query per column plus one for the counts."""
+    qs = leads_visible_to(user).select_related(*CARD_RELATED)
+    if assigned_to:
+        qs = qs.filter(assigned_to=assigned_to)
+    if source:
+        qs = qs.filter(source=source)
+    counts = dict(qs.filter(state__in=BOARD_STATES).order_by().values_list("state").annotate(n=Count("pk")))
+    labels = dict(Lead.State.choices)
+    return [
+        Column(
+            state,
+            labels[state],
+            list(qs.filter(state=state).order_by("-arrived_at", "-pk")[:per_column]),
+            counts.get(state, 0),
+        )
+        for state in BOARD_STATES
+    ]
+
+
+def closed_counts(*, user, days: int = 30) -> dict[str, int]:
+    since = timezone.now() - timedelta(days=days)
+    rows = (
+        leads_visible_to(user)
+        .filter(state__in=CLOSED_STATES, closed_at__gte=since)
+        .order_by()
+        .values_list("state")
+        .annotate(n=Count("pk"))
+    )
+    return {state: 0 for state in CLOSED_STATES} | dict(rows)
+
+
+AGE_CHOICES = [
+    ("1h", "Last hour"),
+    ("24h", "Last 24 hours"),
+    ("7d", "Last 7 days"),
+    ("30d", "Last 30 days"),
+    ("older", "Older than 30 days"),
+]
+AGES = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(days=1),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
+
+
+class LeadFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search")
+    state = django_filters.ChoiceFilter(choices=Lead.State.choices, empty_label="Any state")
+    source = django_filters.ModelChoiceFilter(queryset=Source.objects.all(), empty_label="Any source")
+    campaign = django_filters.ModelChoiceFilter(queryset=Campaign.objects.all(), empty_label="Any campaign")
+    assigned_to = django_filters.ModelChoiceFilter(
+        queryset=office_users(), empty_label="Anyone", label="Assigned to"
+    )
+    service = django_filters.CharFilter(field_name="service", lookup_expr="icontains")
+    age = django_filters.ChoiceFilter(choices=AGE_CHOICES, method="by_age", empty_label="Any age")
+
+    class Meta:
+        model = Lead
+        fields = ["q", "state", "source", "campaign", "assigned_to", "service", "age"]
+
+    def search(self, queryset, name, value):
+        from customers.models import Customer
+        from customers.selectors import customer_search
+
+        customers = customer_search(Customer.objects.all(), value).values("pk")
+        value = value.strip()
+        return queryset.filter(
+            Q(customer__in=customers) | Q(name__icontains=value) | Q(email__icontains=value)
+        )
+
+    def by_age(self, queryset, name, value):
+        now = timezone.now()
+        if value == "older":
+            return queryset.filter(arrived_at__lt=now - AGES["30d"])
+        return queryset.filter(arrived_at__gte=now - AGES[value]) if value in AGES else queryset
+
+
+def lead_list(*, user, data) -> LeadFilter:
+    qs = leads_visible_to(user).select_related(*CARD_RELATED).order_by("-arrived_at", "-pk")
+    return LeadFilter(data, queryset=qs)
+
+
+# --- Attribution report ------------------------------------------------------------------------------
+
+FAST_RESPONSE = timedelta(minutes=5)
+
+
+@dataclass
+class ReportRow:
+    label: str
+    leads: int = 0
+    contacted_fast: int = 0
+    booked: int = 0
+    won: int = 0
+    won_revenue: Decimal = Decimal("0.00")
+    cost: Decimal = Decimal("0.00")
+
+    @property
+    def fast_pct(self) -> float | None:
+        return round(100 * self.contacted_fast / self.leads, 1) if self.leads else None
+
+    @property
+    def cost_per_lead(self) -> Decimal | None:
+        return (self.cost / self.leads).quantize(Decimal("0.01")) if self.leads and self.cost else None
+
+    @property
+    def cost_per_booked(self) -> Decimal | None:
+        return (self.cost / self.booked).quantize(Decimal("0.01")) if self.booked and self.cost else None
+
+
+def campaign_cost(campaign: Campaign, start: date, end: date) -> Decimal:
+    """Spend that falls in [start, end]: a monthly cost pro rata per day, a total spread over the run."""
+    run_end = campaign.ends_on or end
+    first, last = max(start, campaign.starts_on), min(end, run_end)
+    if last < first:
+        return Decimal("0.00")
+    days = Decimal((last - first).days + 1)
+    if campaign.cost_type == Campaign.CostType.MONTHLY:
+        return (campaign.cost * days * 12 / Decimal(365)).quantize(Decimal("0.01"))
+    run_days = Decimal(((campaign.ends_on or max(end, campaign.starts_on)) - campaign.starts_on).days + 1)
+    return (campaign.cost * days / run_days).quantize(Decimal("0.01"))
+
+
+def attribution_report(*, start: date, end: date, tz) -> dict[str, list[ReportRow]]:
+    """Leads that arrived in [start, end] by source and by campaign, with spend over the same days."""
+    since = timezone.make_aware(datetime.combine(start, time.min), tz)
+    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz)
+    leads = Lead.objects.filter(arrived_at__gte=since, arrived_at__lt=until).exclude(state=Lead.State.SPAM)
+    aggregates = {
+        "n": Count("pk"),
+        "fast": Count(
+            "pk",
+            filter=Q(first_response_at__isnull=False, first_response_at__lte=F("arrived_at") + FAST_RESPONSE),
+        ),
+        "booked": Count(
+            "pk", filter=Q(booked_at__isnull=False) | Q(state__in=[Lead.State.BOOKED, Lead.State.WON])
+        ),
+        "won": Count("pk", filter=Q(state=Lead.State.WON)),
+    }
+    rows: dict[str, dict] = {"source": {}, "campaign": {}}
+    for key, label_field in (("source", "source__name"), ("campaign", "campaign__name")):
+        for g in leads.order_by().values(f"{key}_id", label_field).annotate(**aggregates):
+            rows[key][g[f"{key}_id"]] = ReportRow(
+                label=g[label_field] or "(no campaign)",
+                leads=g["n"],
+                contacted_fast=g["fast"],
+                booked=g["booked"],
+                won=g["won"],
+            )
+    for campaign in Campaign.objects.filter(starts_on__lte=end):
+        cost = campaign_cost(campaign, start, end)
+        if not cost:
+            continue
+        rows["campaign"].setdefault(campaign.pk, ReportRow(label=campaign.name)).cost += cost
+        if campaign.source_id in rows["source"]:
+            rows["source"][campaign.source_id].cost += cost
+    return {key: sorted(group.values(), key=lambda r: (-r.leads, r.label)) for key, group in rows.items()}
