@@ -11,33 +11,77 @@ from users.models import User
 from . import services
 from .models import Campaign, Lead, LostReason, ServiceType, Source
 
-SERVICES = ["AC repair", "AC tune-up", "Furnace repair", "Water heater replacement", "Drain cleaning",
-            "Leak repair", "Electrical panel upgrade", "New AC install", "Toilet repair", "Gas leak check"]
-SOURCES = [("Website", "website", Source.Kind.WEB_FORM), ("Google Ads", "google-ads", Source.Kind.GOOGLE_ADS),
-           ("Google Local Services", "google-lsa", Source.Kind.GOOGLE_LSA),
-           ("Facebook lead ads", "facebook", Source.Kind.FACEBOOK), ("Angi (Zapier)", "angi", Source.Kind.WEBHOOK),
-           ("Thumbtack (Zapier)", "thumbtack", Source.Kind.WEBHOOK), ("Phone call", "phone", Source.Kind.PHONE),
-           ("Text message", "sms", Source.Kind.SMS), ("Entered by staff", "office", Source.Kind.MANUAL),
-           ("Referral", "referral", Source.Kind.REFERRAL)]
-MESSAGES = ["Upstairs unit blowing warm air", "No hot water since this morning", "Kitchen sink backs up",
-            "Breaker keeps tripping", "Want a quote for a new system", "Water stain on the ceiling",
-            "Furnace makes a banging noise", "Annual maintenance please", ""]
+SERVICES = [
+    "AC repair",
+    "AC tune-up",
+    "Furnace repair",
+    "Water heater replacement",
+    "Drain cleaning",
+    "Leak repair",
+    "Electrical panel upgrade",
+    "New AC install",
+    "Toilet repair",
+    "Gas leak check",
+]
+SOURCES = [
+    ("Website", "website", Source.Kind.WEB_FORM),
+    ("Google Ads", "google-ads", Source.Kind.GOOGLE_ADS),
+    ("Google Local Services", "google-lsa", Source.Kind.GOOGLE_LSA),
+    ("Facebook lead ads", "facebook", Source.Kind.FACEBOOK),
+    ("Angi (Zapier)", "angi", Source.Kind.WEBHOOK),
+    ("Thumbtack (Zapier)", "thumbtack", Source.Kind.WEBHOOK),
+    ("Phone call", "phone", Source.Kind.PHONE),
+    ("Text message", "sms", Source.Kind.SMS),
+    ("Entered by staff", "office", Source.Kind.MANUAL),
+    ("Referral", "referral", Source.Kind.REFERRAL),
+]
+MESSAGES = [
+    "Upstairs unit blowing warm air",
+    "No hot water since this morning",
+    "Kitchen sink backs up",
+    "Breaker keeps tripping",
+    "Want a quote for a new system",
+    "Water stain on the ceiling",
+    "Furnace makes a banging noise",
+    "Annual maintenance please",
+    "",
+]
 
 
 def seed(*, rng, log, **_):
     for name in SERVICES:
         ServiceType.objects.get_or_create(name=name)
-    sources = {slug: Source.objects.get_or_create(slug=slug, defaults={"name": name, "kind": kind})[0]
-               for name, slug, kind in SOURCES}
+    sources = {
+        slug: Source.objects.get_or_create(slug=slug, defaults={"name": name, "kind": kind})[0]
+        for name, slug, kind in SOURCES
+    }
     today = timezone.localdate()
     campaigns = [
-        Campaign.objects.create(name="Fall furnace tune-up", source=sources["google-ads"], utm_campaign="fall-furnace",
-                                cost="1800.00", cost_type="monthly", starts_on=today - timedelta(days=60)),
-        Campaign.objects.create(name="Water heater promo", source=sources["facebook"], utm_campaign="wh-promo",
-                                cost="2400.00", cost_type="total", starts_on=today - timedelta(days=45),
-                                ends_on=today + timedelta(days=15)),
-        Campaign.objects.create(name="Local Services Ads", source=sources["google-lsa"], utm_campaign="lsa",
-                                cost="950.00", cost_type="monthly", starts_on=today - timedelta(days=120)),
+        Campaign.objects.create(
+            name="Fall furnace tune-up",
+            source=sources["google-ads"],
+            utm_campaign="fall-furnace",
+            cost="1800.00",
+            cost_type="monthly",
+            starts_on=today - timedelta(days=60),
+        ),
+        Campaign.objects.create(
+            name="Water heater promo",
+            source=sources["facebook"],
+            utm_campaign="wh-promo",
+            cost="2400.00",
+            cost_type="total",
+            starts_on=today - timedelta(days=45),
+            ends_on=today + timedelta(days=15),
+        ),
+        Campaign.objects.create(
+            name="Local Services Ads",
+            source=sources["google-lsa"],
+            utm_campaign="lsa",
+            cost="950.00",
+            cost_type="monthly",
+            starts_on=today - timedelta(days=120),
+        ),
     ]
     office = User.objects.filter(username="office").first()
     customers = list(Customer.objects.active().prefetch_related("phones", "properties").order_by("?")[:70])
@@ -53,19 +97,35 @@ def _seed_lead(rng, i, customer, sources, campaigns, office):
     phone = customer.phones.all()[0].number.as_e164 if customer.phones.all() else ""
     prop = customer.properties.all()[0] if customer.properties.all() else None
     service = rng.choice(SERVICES)
-    arrived = timezone.now() - timedelta(minutes=rng.randint(1, 14 * 24 * 60)) if i >= 6 else \
-        timezone.now() - timedelta(minutes=rng.choice([1, 3, 4, 7, 12, 25]))
-    contact = services.LeadIn(name=customer.display_name, phone=phone, service=service,
-                              message=rng.choice(MESSAGES), street=prop.street if prop else "",
-                              city=prop.city if prop else "", state=prop.state if prop else "",
-                              zip_code=prop.zip_code if prop else "")
-    lead = services.lead_capture(source=source, contact=contact, campaign=campaign, arrived_at=arrived,
-                                 actor_label="demo data", external_id=f"demo-{i}",
-                                 attribution={"utm_campaign": campaign.utm_campaign} if campaign else {}).lead
+    arrived = (
+        timezone.now() - timedelta(minutes=rng.randint(1, 14 * 24 * 60))
+        if i >= 6
+        else timezone.now() - timedelta(minutes=rng.choice([1, 3, 4, 7, 12, 25]))
+    )
+    contact = services.LeadIn(
+        name=customer.display_name,
+        phone=phone,
+        service=service,
+        message=rng.choice(MESSAGES),
+        street=prop.street if prop else "",
+        city=prop.city if prop else "",
+        state=prop.state if prop else "",
+        zip_code=prop.zip_code if prop else "",
+    )
+    lead = services.lead_capture(
+        source=source,
+        contact=contact,
+        campaign=campaign,
+        arrived_at=arrived,
+        actor_label="demo data",
+        external_id=f"demo-{i}",
+        attribution={"utm_campaign": campaign.utm_campaign} if campaign else {},
+    ).lead
     if i < 6:
         return  # fresh and unanswered: the board's clocks run on these
     Lead.objects.filter(pk=lead.pk).update(
-        first_response_at=arrived + timedelta(seconds=rng.choice([25, 40, 70, 180, 240, 420, 900, 3600])))
+        first_response_at=arrived + timedelta(seconds=rng.choice([25, 40, 70, 180, 240, 420, 900, 3600]))
+    )
     lead = Lead.objects.get(pk=lead.pk)
     path = rng.choice(["contacted", "qualified", "qualified", "booked", "booked", "won", "lost", "lost"])
     lead = services.lead_mark_contacted(lead=lead, actor=office)

@@ -1,3 +1,5 @@
+from datetime import date
+
 import pytest
 
 from crm.models import Campaign, Source
@@ -21,5 +23,9 @@ def manual_source(db):
 @pytest.fixture
 def spring_campaign(db, web_source):
     return Campaign.objects.create(
-        name="Spring AC tune-up", source=web_source, utm_campaign="spring-ac", cost="1500.00"
+        name="Spring AC tune-up",
+        source=web_source,
+        utm_campaign="spring-ac",
+        cost="1500.00",
+        starts_on=date(2026, 1, 1),
     )

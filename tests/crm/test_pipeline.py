@@ -1,0 +1,138 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from common.errors import ApplicationError
+from crm import services
+from crm.models import Lead
+from crm.services import LeadIn, lead_capture
+from events.models import Event
+from events.services import publish
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lead(web_source):
+    return lead_capture(
+        source=web_source, contact=LeadIn(name="Ana Ruiz", phone="512-555-0199", service="AC repair")
+    ).lead
+
+
+def test_the_happy_path_records_every_transition_with_who_and_from_to(lead, office):
+    lead = services.lead_mark_contacted(lead=lead, actor=office)
+    lead = services.lead_qualify(lead=lead, actor=office)
+    lead = services.lead_book(lead=lead, actor=office, notes="gate code 4412")
+    lead = services.lead_win(lead=lead, actor=office)
+    assert lead.state == "won" and lead.closed_at
+    codes = list(
+        Event.objects.filter(subject_id=str(lead.pk), code__startswith="crm.lead.")
+        .order_by("pk")
+        .values_list("code", "data__from", "data__to", "actor")
+    )
+    assert codes == [
+        ("crm.lead.created", None, None, None),
+        ("crm.lead.mark_contacted", "new", "contacted", office.pk),
+        ("crm.lead.qualify", "contacted", "qualified", office.pk),
+        ("crm.lead.book", "qualified", "booked", office.pk),
+        ("crm.lead.win", "booked", "won", office.pk),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("action", "kwargs"),
+    [
+        ("lead_book", {}),
+        ("lead_win", {}),
+    ],
+)
+def test_illegal_transitions_from_new_are_refused(lead, office, action, kwargs):
+    with pytest.raises(ApplicationError) as error:
+        getattr(services, action)(lead=lead, actor=office, **kwargs)
+    assert error.value.code == "illegal_transition"
+    assert Lead.objects.get(pk=lead.pk).state == "new"
+
+
+def test_a_lost_lead_cannot_be_booked_but_can_be_reopened(lead, office):
+    lead = services.lead_lose(lead=lead, actor=office, reason="price")
+    with pytest.raises(ApplicationError):
+        services.lead_qualify(lead=lead, actor=office)
+    assert services.lead_reopen(lead=lead, actor=office).state == "new"
+
+
+def test_a_technician_may_not_move_leads(lead, technician):
+    with pytest.raises(services.Forbidden):
+        services.lead_mark_contacted(lead=lead, actor=technician)
+
+
+def test_contacted_twice_is_quiet(lead, office):
+    services.lead_mark_contacted(lead=lead, actor=office)
+    services.lead_mark_contacted(lead=lead, actor=office)
+    assert Event.objects.filter(code="crm.lead.mark_contacted").count() == 1
+
+
+def test_manual_contacted_starts_speed_to_lead(lead, office):
+    lead = services.lead_mark_contacted(lead=lead, actor=office)
+    assert lead.first_response_at and lead.first_response_channel == "manual"
+
+
+def test_the_first_outbound_response_stamps_the_clock_and_moves_new_to_contacted(lead):
+    at = lead.arrived_at + timedelta(seconds=42)
+    lead = services.lead_record_response(lead=lead, at=at, channel="sms")
+    assert lead.state == "contacted" and lead.response_seconds == 42
+    later = services.lead_record_response(lead=lead, at=at + timedelta(minutes=5), channel="call")
+    assert later.first_response_at == at
+
+
+def test_booking_publishes_what_a_job_needs(lead, office):
+    lead = services.lead_qualify(lead=lead, actor=office)
+    start = timezone.now() + timedelta(days=1)
+    services.lead_book(
+        lead=lead,
+        actor=office,
+        service="AC repair",
+        window_start=start,
+        window_end=start + timedelta(hours=2),
+        notes="dog in yard",
+    )
+    event = Event.objects.get(milestone="lead.booked")
+    assert event.data["service"] == "AC repair" and event.data["notes"] == "dog in yard"
+    assert event.data["window_start"] == start.isoformat()
+    assert event.data["customer_id"] == lead.customer_id and "property_id" in event.data
+
+
+def test_booking_refuses_a_window_that_ends_before_it_starts(lead, office):
+    lead = services.lead_qualify(lead=lead, actor=office)
+    start = timezone.now() + timedelta(days=1)
+    with pytest.raises(ApplicationError) as error:
+        services.lead_book(lead=lead, actor=office, window_start=start, window_end=start - timedelta(hours=1))
+    assert error.value.field == "window_end"
+
+
+def test_a_completed_job_from_the_lead_marks_it_won(lead, office, django_capture_on_commit_callbacks):
+    lead = services.lead_book(lead=services.lead_qualify(lead=lead, actor=office), actor=office)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish("job.completed", subject=lead, data={"origin_lead_id": lead.pk})
+    assert Lead.objects.get(pk=lead.pk).state == "won"
+
+
+def test_an_accepted_estimate_marks_a_qualified_lead_won(lead, office, django_capture_on_commit_callbacks):
+    lead = services.lead_qualify(lead=lead, actor=office)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish("estimate.accepted", subject=lead, data={"origin_lead_id": lead.pk})
+    assert Lead.objects.get(pk=lead.pk).state == "won"
+
+
+def test_moving_to_an_unknown_column_is_refused(lead, office):
+    with pytest.raises(ApplicationError):
+        services.lead_move(lead=lead, to_state="archived", actor=office)
+
+
+def test_source_keys_are_shown_once_and_stored_hashed(zapier, office):
+    key, raw = services.source_key_create(source=zapier, actor=office)
+    assert raw.startswith("lk_") and raw not in key.key_hash
+    assert services.source_authenticate(source=zapier, raw_key=raw)
+    assert not services.source_authenticate(source=zapier, raw_key=raw + "x")
+    services.source_key_revoke(key=key, actor=office)
+    assert not services.source_authenticate(source=zapier, raw_key=raw)
