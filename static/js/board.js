@@ -83,7 +83,7 @@
 
   board.querySelectorAll(".column-cards").forEach(function (list) {
     new window.Sortable(list, {
-      group: "pipeline", animation: 120, draggable: ".lead-card", ghostClass: "lead-ghost",
+      group: "pipeline", animation: 120, draggable: ".lead-card", ghostClass: "lead-ghost", forceFallback: true,
       onAdd: onDrop
     });
   });
