@@ -4,6 +4,7 @@ Production sets DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DJANGO_HTTPS=1, DATABAS
 (see README, "Environment").
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -146,8 +147,14 @@ GOOGLE_LSA_POLL_SECONDS = env.int("GOOGLE_LSA_POLL_SECONDS", default=300)
 IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=50)
 
 # --- Cache ----------------------------------------------------------------------------------------
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# The cache lives in its own Redis database, so clearing it can never drop queued Celery tasks.
+CACHE_REDIS_URL = env(
+    "CACHE_REDIS_URL", default=re.sub(r"(/\d+)?$", "/1", REDIS_URL, count=1) if REDIS_URL else ""
+)
+if CACHE_REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_REDIS_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -2,6 +2,7 @@ import zoneinfo
 from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser
+from django.core.cache import cache
 from django.db import models
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -52,10 +53,26 @@ class Business(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    CACHE_KEY = "users.business.current"
+
     @classmethod
     def current(cls) -> "Business":
-        business = cls.objects.order_by("pk").first()
-        return business or cls(name="Your company")
+        """The business, from the cache (every request reads it; it changes rarely)."""
+        business = cache.get(cls.CACHE_KEY)
+        if business is None:
+            business = cls.objects.order_by("pk").first()
+            if business is None:
+                return cls(name="Your company")
+            cache.set(cls.CACHE_KEY, business, 300)
+        return business
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        cache.delete(self.CACHE_KEY)
+
+    def delete(self, *args, **kwargs):
+        cache.delete(self.CACHE_KEY)
+        return super().delete(*args, **kwargs)
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
