@@ -55,6 +55,14 @@ class Business(models.Model):
 
     CACHE_KEY = "users.business.current"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        cache.delete(self.CACHE_KEY)
+
+    def delete(self, *args, **kwargs):
+        cache.delete(self.CACHE_KEY)
+        return super().delete(*args, **kwargs)
+
     @classmethod
     def current(cls) -> "Business":
         """The business, from the cache (every request reads it; it changes rarely)."""
@@ -65,14 +73,6 @@ class Business(models.Model):
                 return cls(name="Your company")
             cache.set(cls.CACHE_KEY, business, 300)
         return business
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        cache.delete(self.CACHE_KEY)
-
-    def delete(self, *args, **kwargs):
-        cache.delete(self.CACHE_KEY)
-        return super().delete(*args, **kwargs)
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
