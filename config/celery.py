@@ -13,6 +13,7 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     "worker-heartbeat": {"task": "events.tasks.heartbeat", "schedule": 15.0},
     "events-sweep": {"task": "events.tasks.sweep_undelivered", "schedule": 30.0},
+    "inbound-leads-sweep": {"task": "integrations.tasks.sweep_inbound_leads", "schedule": 30.0},
     # Does nothing unless GOOGLE_LSA_ENABLED; the interval is GOOGLE_LSA_POLL_SECONDS.
     "google-lsa-poll": {"task": "integrations.leadsources.tasks.poll_google_lsa", "schedule": 60.0},
 }

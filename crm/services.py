@@ -99,7 +99,7 @@ def lead_capture(
     existing = _existing_lead(source, external_id, idempotency_key)
     if existing:
         return Captured(existing, False)
-    phone, email = _contact_keys(contact)
+    phone, email = contact_normalize(contact)
     try:
         with transaction.atomic():
             _lock_contact(phone, email)
@@ -137,7 +137,8 @@ def _existing_lead(source: Source, external_id: str, idempotency_key: str) -> Le
     return None
 
 
-def _contact_keys(contact: LeadIn) -> tuple[str, str]:
+def contact_normalize(contact: LeadIn) -> tuple[str, str]:
+    """The lead's phone in E.164 and e-mail, or an ApplicationError naming the field; one is required."""
     phone = (
         customer_services.phone_normalize(contact.phone, field_name="phone") if contact.phone.strip() else ""
     )

@@ -1,0 +1,48 @@
+"""Inbound deliveries from lead sources, accepted fast and processed by a worker (an inbox)."""
+
+from django.db import models
+from django.utils import timezone
+
+from crm.models import Lead, Source
+
+
+class InboundLead(models.Model):
+    """A lead a webhook delivered: stored in the request (validated, deduplicated), captured by a worker."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Captured"
+        FAILED = "failed", "Failed"
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(max_length=60, help_text="Who delivered it, e.g. Zapier webhook.")
+    external_id = models.CharField(max_length=200, blank=True)
+    idempotency_key = models.CharField(max_length=200, blank=True)
+    contact = models.JSONField(default=dict, help_text="The parsed contact (crm.services.LeadIn fields).")
+    attribution = models.JSONField(default=dict, blank=True)
+    raw_payload = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="inbound_once_per_external_id",
+            ),
+            models.UniqueConstraint(
+                fields=["source", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="inbound_once_per_idempotency_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel} #{self.pk} ({self.status})"

@@ -1,0 +1,81 @@
+from datetime import timedelta
+
+import pytest
+
+from common.errors import ApplicationError
+from crm.models import Lead
+from crm.services import LeadIn
+from integrations import inbound
+from integrations.models import InboundLead
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def source(db):
+    from crm.models import Source
+
+    return Source.objects.create(name="Zapier", slug="zapier", kind=Source.Kind.WEBHOOK)
+
+
+def _accept(source, key="k1", **contact):
+    contact = {"name": "Ana Ruiz", "phone": "(512) 555-0199", **contact}
+    return inbound.inbound_accept(
+        source=source,
+        contact=LeadIn(**contact),
+        channel="Zapier webhook",
+        idempotency_key=key,
+        attribution={"utm_source": "zap"},
+        raw_payload={"a": 1},
+    )
+
+
+def test_an_accepted_delivery_becomes_one_lead_after_commit(source, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        accepted = _accept(source)
+    inbound_lead = InboundLead.objects.get(pk=accepted.inbound.pk)
+    assert accepted.created and inbound_lead.status == "done"
+    lead = inbound_lead.lead
+    assert lead.phone == "+15125550199" and lead.attribution == {"utm_source": "zap"}
+    assert lead.arrived_at == inbound_lead.received_at
+
+
+def test_the_same_key_twice_is_accepted_once(source, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _accept(source)
+        second = _accept(source)
+    assert not second.created and second.inbound.pk == first.inbound.pk
+    assert Lead.objects.count() == 1 and InboundLead.objects.count() == 1
+
+
+def test_a_bad_phone_is_refused_in_the_request_and_nothing_is_stored(source):
+    with pytest.raises(ApplicationError) as error:
+        _accept(source, phone="555-12")
+    assert error.value.field == "phone"
+    assert not InboundLead.objects.exists()
+
+
+def test_processing_twice_captures_once(source):
+    accepted = _accept(source)  # its on_commit never runs here
+    inbound.inbound_process(inbound_id=accepted.inbound.pk)
+    inbound.inbound_process(inbound_id=accepted.inbound.pk)
+    assert Lead.objects.count() == 1
+
+
+def test_the_sweep_captures_what_the_broker_never_got(source, django_capture_on_commit_callbacks):
+    accepted = _accept(source)
+    assert InboundLead.objects.get(pk=accepted.inbound.pk).status == "pending"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert inbound.inbound_sweep(grace=timedelta(0)) == 1
+    assert InboundLead.objects.get(pk=accepted.inbound.pk).status == "done"
+    assert inbound.inbound_sweep(grace=timedelta(0)) == 0
+
+
+def test_a_delivery_that_keeps_failing_is_marked_failed_with_the_error(source):
+    accepted = _accept(source)
+    InboundLead.objects.filter(pk=accepted.inbound.pk).update(contact={"name": "x", "phone": "bogus"})
+    for _ in range(inbound.MAX_ATTEMPTS):
+        result = inbound.inbound_process(inbound_id=accepted.inbound.pk)
+    assert result.status == "failed" and result.attempts == inbound.MAX_ATTEMPTS
+    assert "not a valid phone number" in result.last_error
+    assert not Lead.objects.exists()
