@@ -9,7 +9,7 @@ from customers.models import Customer
 from users.models import User
 
 from . import services
-from .models import Campaign, Lead, LostReason, ServiceType, Source
+from .models import Campaign, Lead, LostReason, ServiceType, Source, WebForm
 
 SERVICES = [
     "AC repair",
@@ -83,11 +83,18 @@ def seed(*, rng, log, **_):
             starts_on=today - timedelta(days=120),
         ),
     ]
+    form = WebForm.objects.create(
+        name="Website request form",
+        source=sources["website"],
+        headline="Request service",
+        allowed_origins=["http://127.0.0.1:8000", "http://localhost:8000"],
+    )
+    form.services.set(ServiceType.objects.filter(name__in=SERVICES[:6]))
     office = User.objects.filter(username="office").first()
     customers = list(Customer.objects.active().prefetch_related("phones", "properties").order_by("?")[:70])
     for i, customer in enumerate(customers):
         _seed_lead(rng, i, customer, sources, campaigns, office)
-    log(f"{len(SOURCES)} sources, {len(campaigns)} campaigns and {len(customers)} leads across the pipeline.")
+    log(f"{len(SOURCES)} sources, {len(campaigns)} campaigns, a website form and {len(customers)} leads.")
 
 
 @transaction.atomic

@@ -127,6 +127,29 @@ def lead_capture(
     return Captured(lead, True)
 
 
+def lead_capture_from_phone(
+    *, phone: str, kind: str, message: str = "", external_id: str = "", actor_label: str = ""
+) -> Captured:
+    """A call or a text from a number (the messaging issue's entry point): one lead per call/message sid.
+
+    `kind` is Source.Kind.PHONE or Source.Kind.SMS; the source of that kind is created on first use.
+    A number that already belongs to a customer lands on that customer.
+    """
+    if kind not in (Source.Kind.PHONE, Source.Kind.SMS):
+        raise ApplicationError("A phone lead comes from a call or a text.", field="kind")
+    source = Source.objects.filter(kind=kind, is_active=True).order_by("pk").first() or Source.objects.create(
+        kind=kind,
+        name="Phone call" if kind == Source.Kind.PHONE else "Text message",
+        slug=f"inbound-{kind}",
+    )
+    return lead_capture(
+        source=source,
+        contact=LeadIn(phone=phone, message=message),
+        external_id=external_id,
+        actor_label=actor_label or source.name,
+    )
+
+
 def _existing_lead(source: Source, external_id: str, idempotency_key: str) -> Lead | None:
     if external_id:
         found = Lead.objects.filter(source=source, external_id=external_id).first()

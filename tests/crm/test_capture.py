@@ -145,3 +145,23 @@ def test_qualified_then_lost_with_a_reason(web_source, office):
         lead_lose(lead=lead, actor=office, reason="")
     lead = lead_lose(lead=lead, actor=office, reason="price", note="Quoted 9k")
     assert lead.state == "lost" and lead.lost_reason == "price" and lead.closed_at
+
+
+def test_an_unknown_caller_becomes_a_lead_once_per_call(db):
+    from crm.services import lead_capture_from_phone
+
+    first = lead_capture_from_phone(phone="+15125550177", kind="phone", external_id="CA123")
+    again = lead_capture_from_phone(phone="+15125550177", kind="phone", external_id="CA123")
+    assert first.created and not again.created
+    assert (
+        first.lead.source.kind == "phone"
+        and first.lead.customer.phones.get().number.as_e164 == "+15125550177"
+    )
+
+
+def test_a_text_from_a_known_customer_lands_on_that_customer(office):
+    from crm.services import lead_capture_from_phone
+
+    customer = make_customer(actor=office, phones=["512-555-0177"])
+    lead = lead_capture_from_phone(phone="+15125550177", kind="sms", message="Is Tuesday ok?").lead
+    assert lead.customer == customer and lead.source.kind == "sms" and lead.message == "Is Tuesday ok?"
