@@ -299,7 +299,7 @@ def _property_for(customer, contact: LeadIn, actor, actor_label):
         street=contact.street[:200],
         unit=contact.unit[:40],
         city=contact.city[:100],
-        state=contact.state[:2],
+        state=contact.state[:40],
         zip_code=contact.zip_code.strip()[:10],
     )
     try:

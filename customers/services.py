@@ -16,6 +16,7 @@ from events import services as events
 
 from . import merge
 from .models import Customer, EmailAddress, PhoneNumber, Property
+from .us_states import US_STATES
 
 CUSTOMER_FIELDS = ("kind", "first_name", "last_name", "company_name", "notes")
 PROPERTY_FIELDS = (
@@ -249,7 +250,7 @@ def _clean_property(prop: PropertyIn, i: int) -> PropertyIn:
         if not value:
             raise ApplicationError("This field is required.", field=f"properties[{i}].{name}")
         setattr(prop, name, value)
-    prop.state = prop.state.upper()
+    prop.state = state_normalize(prop.state)
     if not re.fullmatch(r"[A-Z]{2}", prop.state):
         raise ApplicationError("Use the two-letter state code.", field=f"properties[{i}].state")
     if not re.fullmatch(r"\d{5}(-\d{4})?", prop.zip_code):
@@ -396,6 +397,12 @@ def customer_add_contacts(
             data={"added": added},
         )
     return added
+
+
+def state_normalize(value: str) -> str:
+    """'Texas', 'texas', ' tx ' -> 'TX'; anything else upper-cased (and then validated)."""
+    value = (value or "").strip()
+    return US_STATES.get(value.lower(), value.upper())
 
 
 def _address_key(street: str, zip_code: str) -> str:

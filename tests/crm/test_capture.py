@@ -165,3 +165,8 @@ def test_a_text_from_a_known_customer_lands_on_that_customer(office):
     customer = make_customer(actor=office, phones=["512-555-0177"])
     lead = lead_capture_from_phone(phone="+15125550177", kind="sms", message="Is Tuesday ok?").lead
     assert lead.customer == customer and lead.source.kind == "sms" and lead.message == "Is Tuesday ok?"
+
+
+def test_a_spelled_out_state_is_understood(web_source):
+    lead = lead_capture(source=web_source, contact=_ana(state="Texas")).lead
+    assert lead.property.state == "TX"

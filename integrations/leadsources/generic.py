@@ -1,0 +1,54 @@
+"""The generic lead webhook (Zapier, Angi, Thumbtack, a partner's site): a flat JSON object per lead."""
+
+from crm.models import Source
+from crm.services import ATTRIBUTION_KEYS, Forbidden, LeadIn, source_authenticate
+from integrations.inbound import Accepted, inbound_accept
+
+from .capture import state_code
+from .http import first_of, text_fields
+
+ACTOR_LABEL = "Zapier webhook"
+CONTACT_KEYS = (
+    "name", "first_name", "last_name", "phone", "email", "street", "address", "unit", "city", "state",
+    "zip", "zip_code", "postal_code", "service", "message",
+)  # fmt: skip
+ID_KEYS = ("lead_id", "id", "external_id")
+
+
+def generic_source_authenticate(*, slug: str, raw_key: str) -> Source:
+    """The active source behind the URL when the key is one of its live keys; 403 otherwise."""
+    source = Source.objects.filter(slug=slug, is_active=True).first()
+    if source is None or not source_authenticate(source=source, raw_key=raw_key):
+        raise Forbidden("Unknown source or invalid key.", code="invalid_key")
+    return source
+
+
+def generic_accept(*, source: Source, payload: dict, idempotency_key: str = "") -> Accepted:
+    """Validate and store the delivery; a worker captures the lead (integrations.inbound)."""
+    values = text_fields(payload, CONTACT_KEYS + ID_KEYS + ATTRIBUTION_KEYS)
+    return inbound_accept(
+        source=source,
+        contact=_contact(values),
+        channel=ACTOR_LABEL,
+        attribution={key: values[key] for key in ATTRIBUTION_KEYS if key in values},
+        external_id=first_of(values, *ID_KEYS),
+        idempotency_key=idempotency_key,
+        raw_payload=payload,
+    )
+
+
+def _contact(values: dict[str, str]) -> LeadIn:
+    return LeadIn(
+        name=values.get("name", ""),
+        first_name=values.get("first_name", ""),
+        last_name=values.get("last_name", ""),
+        phone=values.get("phone", ""),
+        email=values.get("email", ""),
+        street=first_of(values, "street", "address"),
+        unit=values.get("unit", ""),
+        city=values.get("city", ""),
+        state=state_code(values.get("state", "")),
+        zip_code=first_of(values, "zip", "zip_code", "postal_code"),
+        service=values.get("service", ""),
+        message=values.get("message", ""),
+    )
