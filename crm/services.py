@@ -4,7 +4,7 @@ captures through `lead_capture`; every state change goes through one function he
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -593,13 +593,27 @@ def source_key_revoke(*, key: SourceKey, actor) -> SourceKey:
 
 
 def source_authenticate(*, source: Source, raw_key: str) -> bool:
-    """True when `raw_key` is a live key of this source (constant-time on the hash)."""
+    """True when `raw_key` is a live key of this source (looked up by its hash)."""
+    return source_for_key(slug=source.slug, raw_key=raw_key) is not None
+
+
+def source_for_key(*, slug: str, raw_key: str) -> Source | None:
+    """The active source behind `slug` when `raw_key` is one of its live keys: one query per request."""
     if not raw_key:
-        return False
-    key = SourceKey.objects.filter(
-        key_hash=_hash_key(raw_key), source=source, revoked_at__isnull=True
-    ).first()
+        return None
+    key = (
+        SourceKey.objects.select_related("source")
+        .filter(
+            key_hash=_hash_key(raw_key), revoked_at__isnull=True, source__slug=slug, source__is_active=True
+        )
+        .first()
+    )
     if key is None:
-        return False
-    SourceKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
-    return True
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > KEY_USE_RESOLUTION:
+        SourceKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key.source
+
+
+KEY_USE_RESOLUTION = timedelta(minutes=1)  # "last used" is kept to the minute: no write per request

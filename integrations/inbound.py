@@ -40,9 +40,6 @@ def inbound_accept(
 ) -> Accepted:
     """Validate and store one delivery; the same key or source lead id again returns the first one."""
     external_id, idempotency_key = str(external_id or "")[:200], str(idempotency_key or "")[:200]
-    existing = _existing(source, external_id, idempotency_key)
-    if existing:
-        return Accepted(existing, False)
     phone, email = crm.contact_normalize(contact)  # raises ApplicationError naming the field
     fields = {
         f.name: getattr(contact, f.name) for f in dataclasses.fields(contact) if f.name != "service_type"
@@ -68,6 +65,17 @@ def inbound_accept(
             return Accepted(existing, False)
         raise
     return Accepted(inbound, True)
+
+
+def _insert(row: InboundLead) -> InboundLead:
+    """One autocommitted INSERT (in a savepoint inside a caller's transaction), then queue the capture."""
+    if transaction.get_connection().in_atomic_block:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    else:
+        row.save(force_insert=True)
+    transaction.on_commit(lambda: enqueue("integrations.tasks.process_inbound_lead", row.pk))
+    return row
 
 
 def _existing(source: Source, external_id: str, idempotency_key: str) -> InboundLead | None:

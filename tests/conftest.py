@@ -49,9 +49,13 @@ def _fresh_cache():
     """Each test starts with an empty cache (the cached Business, rate-limit counters)."""
     from django.core.cache import cache
 
+    from users.models import _current_memo
+
     cache.clear()
+    _current_memo.clear()
     yield
     cache.clear()
+    _current_memo.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -1,3 +1,4 @@
+import time
 import zoneinfo
 from functools import cached_property
 
@@ -7,6 +8,9 @@ from django.db import models
 from phonenumber_field.modelfields import PhoneNumberField
 
 from .roles import Role
+
+MEMO_SECONDS = 10
+_current_memo: dict = {}
 
 TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz]
 
@@ -58,14 +62,27 @@ class Business(models.Model):
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
         cache.delete(self.CACHE_KEY)
+        _current_memo.clear()
 
     def delete(self, *args, **kwargs):
         cache.delete(self.CACHE_KEY)
+        _current_memo.clear()
         return super().delete(*args, **kwargs)
 
     @classmethod
     def current(cls) -> "Business":
-        """The business, from the cache (every request reads it; it changes rarely)."""
+        """The business: every request reads it and it changes rarely, so it is kept in this process for a
+        few seconds and in the shared cache for five minutes (a save clears the shared copy)."""
+        memo = _current_memo.get("business")
+        if memo and time.monotonic() - memo[0] < MEMO_SECONDS:
+            return memo[1]
+        business = cls._current_shared()
+        if business.pk:
+            _current_memo["business"] = (time.monotonic(), business)
+        return business
+
+    @classmethod
+    def _current_shared(cls) -> "Business":
         business = cache.get(cls.CACHE_KEY)
         if business is None:
             business = cls.objects.order_by("pk").first()

@@ -1,7 +1,7 @@
 """The generic lead webhook (Zapier, Angi, Thumbtack, a partner's site): a flat JSON object per lead."""
 
 from crm.models import Source
-from crm.services import ATTRIBUTION_KEYS, Forbidden, LeadIn, source_authenticate
+from crm.services import ATTRIBUTION_KEYS, Forbidden, LeadIn, source_for_key
 from integrations.inbound import Accepted, inbound_accept
 
 from .capture import state_code
@@ -17,8 +17,8 @@ ID_KEYS = ("lead_id", "id", "external_id")
 
 def generic_source_authenticate(*, slug: str, raw_key: str) -> Source:
     """The active source behind the URL when the key is one of its live keys; 403 otherwise."""
-    source = Source.objects.filter(slug=slug, is_active=True).first()
-    if source is None or not source_authenticate(source=source, raw_key=raw_key):
+    source = source_for_key(slug=slug, raw_key=raw_key)
+    if source is None:
         raise Forbidden("Unknown source or invalid key.", code="invalid_key")
     return source
 
