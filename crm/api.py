@@ -14,7 +14,7 @@ from .models import Campaign, Lead, LostReason, ServiceType, Source, WebForm
 
 
 class LeadSerializer(serializers.ModelSerializer):
-    customer_name = serializers.CharField(source="customer.display_name", read_only=True)
+    customer_name = serializers.CharField(source="customer.display_name", read_only=True, allow_null=True)
     source = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     first_touch_source = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     response_seconds = serializers.FloatField(read_only=True)

@@ -145,7 +145,14 @@ class Lead(FSMModelMixin, models.Model):
 
     OPEN_STATES = (State.NEW, State.CONTACTED, State.QUALIFIED, State.BOOKED)
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="leads")
+    customer = models.ForeignKey(
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leads",
+        help_text="Empty only for spam, which never creates or changes a customer.",
+    )
     property = models.ForeignKey(
         Property, null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
     )

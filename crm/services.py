@@ -206,10 +206,19 @@ def _capture(
     spam,
     arrived_at,
 ) -> Lead:
-    customer, new_customer = _find_or_create_customer(contact, phone, email, actor, actor_label)
-    prop = _property_for(customer, contact, actor, actor_label)
+    if spam:  # held apart: spam never creates or changes a customer record
+        customer, new_customer, prop = (
+            customer_selectors.customer_find_by_contact(phone=phone, email=email),
+            False,
+            None,
+        )
+    else:
+        customer, new_customer = _find_or_create_customer(contact, phone, email, actor, actor_label)
+        prop = _property_for(customer, contact, actor, actor_label)
     campaign = campaign or _campaign_for(attribution) or (web_form.campaign if web_form else None)
-    first_source, first_campaign = _first_touch(customer, source, campaign)
+    first_source, first_campaign = (
+        _first_touch(customer, source, campaign) if customer else (source, campaign)
+    )
     if contact.warnings:
         raw_payload = {**raw_payload, "_warnings": contact.warnings}
     first, last = contact.names()
@@ -239,7 +248,7 @@ def _capture(
     summary = f"New lead from {source.name}" + (f": {lead.service}" if lead.service else "")
     data = {
         "lead_id": lead.pk,
-        "customer_id": customer.pk,
+        "customer_id": customer.pk if customer else None,
         "new_customer": new_customer,
         "source": source.slug,
         "campaign_id": campaign.pk if campaign else None,
@@ -505,7 +514,13 @@ def lead_mark_spam(*, lead: Lead, actor) -> Lead:
 
 
 def lead_reopen(*, lead: Lead, actor) -> Lead:
-    return _transition(lead=lead, action="reopen", actor=actor, changes={"lost_reason": "", "lost_note": ""})
+    """Back to new. Spam held without a customer record gets one now (it turned out to be a person)."""
+    changes = {"lost_reason": "", "lost_note": ""}
+    with transaction.atomic():
+        if lead.customer_id is None:
+            contact = LeadIn(name=lead.name, phone=lead.phone, email=lead.email)
+            changes["customer"], _ = _find_or_create_customer(contact, lead.phone, lead.email, actor, "")
+        return _transition(lead=lead, action="reopen", actor=actor, changes=changes)
 
 
 def lead_move(*, lead: Lead, to_state: str, actor, **kwargs) -> Lead:

@@ -127,7 +127,9 @@ def lead_detail(request, pk: int):
         "book_form": BookForm(initial={"service": lead.service}),
         "lose_form": LoseForm(),
         "assign_form": AssignForm(initial={"assigned_to": lead.assigned_to_id}),
-        "other_leads": lead.customer.leads.exclude(pk=lead.pk).select_related("source")[:10],
+        "other_leads": lead.customer.leads.exclude(pk=lead.pk).select_related("source")[:10]
+        if lead.customer_id
+        else [],
     }
     return render(request, "crm/detail.html", context)
 

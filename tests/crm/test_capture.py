@@ -114,6 +114,22 @@ def test_spam_is_held_out_of_the_pipeline_and_publishes_nothing(web_source):
     assert lead.state == "spam"
     assert not Event.objects.filter(milestone="lead.created").exists()
     assert Event.objects.filter(code="crm.lead.spam_captured").exists()
+    assert lead.customer is None and not Customer.objects.exists()
+
+
+def test_spam_reopened_becomes_a_lead_on_a_customer(web_source, office):
+    from crm.services import lead_reopen
+
+    lead = lead_capture(source=web_source, contact=_ana(), spam=True).lead
+    lead = lead_reopen(lead=lead, actor=office)
+    assert lead.state == "new" and lead.customer.phones.get().number.as_e164 == "+15125550199"
+
+
+def test_spam_from_a_known_number_does_not_touch_the_customer(web_source, office):
+    existing = make_customer(actor=office, phones=["512-555-0199"], properties=[])
+    lead = lead_capture(source=web_source, contact=_ana(), spam=True).lead
+    assert lead.customer == existing
+    assert not existing.emails.exists() and not existing.properties.exists()
 
 
 def test_round_robin_assigns_office_users_in_turn(web_source):
