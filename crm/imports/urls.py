@@ -1,3 +1,13 @@
-from django.urls import path  # noqa: F401
+"""Mounted at /leads/import/ inside the "crm" namespace: reverse as "crm:import-list"."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.import_list, name="import-list"),
+    path("new/", views.import_upload, name="import-upload"),
+    path("<int:pk>/", views.import_detail, name="import-detail"),
+    path("<int:pk>/columns/", views.import_mapping, name="import-mapping"),
+    path("<int:pk>/problems.csv", views.import_report, name="import-report"),
+]
