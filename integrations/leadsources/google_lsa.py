@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 ACTOR_LABEL = "Google LSA"
 CURSOR_KEY = "google-lsa-cursor"
+LOCK_KEY = "google-lsa-polling"
 LAST_RUN_KEY = "google-lsa-last-run"
 FIRST_POLL_LOOKBACK = timedelta(days=1)
 CURSOR_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
@@ -41,11 +42,18 @@ def lsa_source() -> Source:
 
 
 def lsa_poll_if_due() -> int:
-    """Poll at most once per GOOGLE_LSA_POLL_SECONDS (the last run's key expires when the next is due)."""
-    started = timezone.now().isoformat()
-    if not cache.add(LAST_RUN_KEY, started, timeout=settings.GOOGLE_LSA_POLL_SECONDS):
+    """Poll at most once per GOOGLE_LSA_POLL_SECONDS, and never twice at once (a short lock)."""
+    now = timezone.now()
+    last = cache.get(LAST_RUN_KEY)
+    if last and now - datetime.fromisoformat(last) < timedelta(seconds=settings.GOOGLE_LSA_POLL_SECONDS):
         return 0
-    return lsa_poll()
+    if not cache.add(LOCK_KEY, now.isoformat(), timeout=300):
+        return 0  # another worker is polling right now
+    try:
+        cache.set(LAST_RUN_KEY, now.isoformat(), timeout=None)
+        return lsa_poll()
+    finally:
+        cache.delete(LOCK_KEY)
 
 
 def lsa_poll() -> int:
