@@ -82,13 +82,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(env: dict, port: int) -> subprocess.Popen:
+def start_gunicorn(env: dict, port: int, threads: int = 1) -> subprocess.Popen:
     proc = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
             "config.wsgi:application",
             "--workers",
             "2",
+            "--threads",
+            str(threads),
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -196,13 +198,16 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--retries", type=float, default=0.05, help="share of deliveries sent twice")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="gunicorn threads per worker (1: sync workers)"
+    )
     args = parser.parse_args()
 
     recreate_database()
     env = {"DATABASE_URL": DATABASE_URL, "DJANGO_DEBUG": "0", "AXES_ENABLED": "0", **broker_env()}
     key = setup_django(env)
     port = free_port()
-    server = start_gunicorn(env, port)
+    server = start_gunicorn(env, port, args.threads)
     url = f"http://127.0.0.1:{port}/integrations/leads/bench/"
     jobs = [(i, str(uuid.uuid4())) for i in range(args.leads)]
     jobs += jobs[: int(args.leads * args.retries)]  # the retried deliveries
@@ -232,7 +237,7 @@ def main() -> None:
     )
     print(
         f"{len(jobs):,} deliveries ({args.leads:,} leads + {len(jobs) - args.leads} retries) "
-        f"from {args.clients} clients to gunicorn (2 workers) on PostgreSQL; "
+        f"from {args.clients} clients to gunicorn (2 workers x {args.threads} threads) on PostgreSQL; "
         f"load average {os.getloadavg()[0]:.2f}"
     )
     print(f"throughput  {len(jobs) / elapsed:8.1f} requests/s   ({elapsed:.1f} s)")
