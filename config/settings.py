@@ -146,6 +146,16 @@ GOOGLE_ADS_LOGIN_CUSTOMER_ID = env("GOOGLE_ADS_LOGIN_CUSTOMER_ID", default="")
 GOOGLE_LSA_POLL_SECONDS = env.int("GOOGLE_LSA_POLL_SECONDS", default=300)
 IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=50)
 
+# --- SMS and calls (Twilio) ------------------------------------------------------------------------
+SMS_BACKEND = env("SMS_BACKEND", default="console")  # console: stored and shown in the app, nothing leaves
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+TWILIO_PHONE_NUMBER = env("TWILIO_PHONE_NUMBER", default="+15555550100")
+TWILIO_API_BASE_URL = env(
+    "TWILIO_API_BASE_URL", default=""
+)  # tests and proxies: applied as client.api.base_url
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
+
 # --- Cache ----------------------------------------------------------------------------------------
 # The cache lives in its own Redis database, so clearing it can never drop queued Celery tasks.
 CACHE_REDIS_URL = env(

@@ -107,6 +107,12 @@ class PhoneNumber(models.Model):
     consent_method = models.CharField(
         max_length=100, blank=True, help_text="How: web form, STOP keyword, staff..."
     )
+    textable = models.BooleanField(default=True, help_text="False once the provider says it is a landline.")
+    revocation_flagged_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Asked to stop in a sentence: automated texts held until staff clear it.",
+    )
 
     class Meta:
         ordering = ["-is_primary", "pk"]
@@ -141,3 +147,51 @@ class EmailAddress(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+
+class ConsentEvent(models.Model):
+    """The consent ledger: every change of a number's SMS consent, with when, how, why and the evidence.
+
+    Consent belongs to the number (E.164), not to one customer row: an opt-out applies to every customer
+    that lists the number. Rows are never edited; the latest row per number is its current state.
+    """
+
+    class State(models.TextChoices):
+        OPTED_IN = "opted_in", "Opted in"
+        OPTED_OUT = "opted_out", "Opted out"
+        REVOCATION_FLAGGED = "revocation_flagged", "Asked to stop (in a sentence): automated texts held"
+        REVOCATION_CLEARED = "revocation_cleared", "Flag cleared by staff"
+        NOT_TEXTABLE = "not_textable", "Not a mobile number"
+
+    class Method(models.TextChoices):
+        KEYWORD = "keyword", "Keyword reply (STOP / START)"
+        WEB_FORM = "web_form", "Website form"
+        STAFF = "staff", "Staff"
+        CARRIER = "carrier", "Carrier (error 21610)"
+        PROVIDER = "provider", "Provider error (landline)"
+        MESSAGE = "message", "Message text"
+        IMPORT = "import", "Import"
+
+    class Purpose(models.TextChoices):
+        ALL = "all", "All messages"
+        MARKETING = "marketing", "Marketing"
+        CARE = "care", "Customer care"
+
+    number = PhoneNumberField(db_index=True)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="consent_events"
+    )
+    state = models.CharField(max_length=20, choices=State.choices)
+    method = models.CharField(max_length=20, choices=Method.choices)
+    purpose = models.CharField(max_length=10, choices=Purpose.choices, default=Purpose.ALL)
+    evidence = models.JSONField(default=dict, blank=True, help_text="Message sid, form and IP, text, user...")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.state} ({self.method})"

@@ -15,7 +15,7 @@ from common.errors import ApplicationError
 from events import services as events
 
 from . import merge
-from .models import Customer, EmailAddress, PhoneNumber, Property
+from .models import ConsentEvent, Customer, EmailAddress, PhoneNumber, Property
 from .us_states import US_STATES
 
 CUSTOMER_FIELDS = ("kind", "first_name", "last_name", "company_name", "notes")
@@ -433,3 +433,78 @@ def property_find_or_add(
         summary=f"Service address added: {prop.one_line}",
     )
     return prop
+
+
+CONSENT_TO_PHONE_STATE = {
+    ConsentEvent.State.OPTED_IN: PhoneNumber.Consent.OPTED_IN,
+    ConsentEvent.State.OPTED_OUT: PhoneNumber.Consent.OPTED_OUT,
+}
+
+
+def consent_record(
+    *, number: str, state: str, method: str, purpose: str = "all", evidence: dict | None = None, actor=None
+) -> ConsentEvent:
+    """Write one consent ledger row for a number and apply it to every customer that lists the number."""
+    now = timezone.now()
+    with transaction.atomic():
+        phones = list(
+            PhoneNumber.objects.select_for_update().filter(number=number).select_related("customer")
+        )
+        customer = phones[0].customer if phones else None
+        event = ConsentEvent.objects.create(
+            number=number,
+            customer=customer,
+            state=state,
+            method=method,
+            purpose=purpose,
+            evidence=evidence or {},
+            actor=actor if actor is not None and actor.is_authenticated else None,
+        )
+        for phone in phones:
+            _apply_consent(phone, state, method, now)
+            events.record(
+                f"customers.consent.{state}",
+                subject=phone.customer,
+                actor=actor,
+                actor_label="" if actor else method,
+                summary=f"{phone.number.as_national}: {ConsentEvent.State(state).label} ({method})",
+                data={"number": number, "method": method, "purpose": purpose, **(evidence or {})},
+            )
+    return event
+
+
+def _apply_consent(phone: PhoneNumber, state: str, method: str, now) -> None:
+    if state in CONSENT_TO_PHONE_STATE:
+        phone.sms_consent = CONSENT_TO_PHONE_STATE[state]
+        phone.consent_changed_at, phone.consent_method = now, method
+        if state == ConsentEvent.State.OPTED_IN:
+            phone.revocation_flagged_at = None
+    elif state == ConsentEvent.State.REVOCATION_FLAGGED:
+        phone.revocation_flagged_at = now
+    elif state == ConsentEvent.State.REVOCATION_CLEARED:
+        phone.revocation_flagged_at = None
+    elif state == ConsentEvent.State.NOT_TEXTABLE:
+        phone.textable = False
+    phone.save(
+        update_fields=[
+            "sms_consent",
+            "consent_changed_at",
+            "consent_method",
+            "revocation_flagged_at",
+            "textable",
+        ]
+    )
+
+
+def consent_check(*, number: str, purpose: str) -> str:
+    """'' when `number` may get a text for `purpose` (care, marketing, automated, keyword), else why not."""
+    phones = list(PhoneNumber.objects.filter(number=number))
+    if any(p.sms_consent == PhoneNumber.Consent.OPTED_OUT for p in phones):
+        return "opted out"
+    if any(not p.textable for p in phones):
+        return "not a mobile number"
+    if purpose in ("marketing", "automated") and any(p.revocation_flagged_at for p in phones):
+        return "asked to stop; a person must clear the flag first"
+    if purpose == "marketing" and not any(p.sms_consent == PhoneNumber.Consent.OPTED_IN for p in phones):
+        return "no marketing consent"
+    return ""

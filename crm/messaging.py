@@ -1,0 +1,244 @@
+"""Messages in and out, on one conversation per customer. Outbound texts are an outbox: the Message row
+commits first, a worker sends it (integrations.sms), so nothing is lost and nothing is sent twice.
+
+Who may be texted is decided here, once, for every sender (inbox replies, automations, keywords):
+an opted-out number gets nothing but the confirmation of its own opt-out; a landline gets nothing; a
+number that asked to stop in a sentence gets no automated or marketing text until a person clears it.
+"""
+
+import re
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from common.errors import ApplicationError
+from customers import services as customer_services
+from customers.models import Customer, PhoneNumber
+from events import services as events
+from events.services import enqueue
+from users.models import Business
+
+from .models import Conversation, Lead, Message, MessagingSettings
+
+OPT_OUT_FOOTER = "Reply STOP to opt out."
+HELD_PURPOSES = (Message.Purpose.AUTOMATED, Message.Purpose.MARKETING)
+
+
+def conversation_for(customer: Customer) -> Conversation:
+    return Conversation.objects.get_or_create(customer=customer)[0]
+
+
+def render_template(template: str, *, customer: Customer | None = None, extra: dict | None = None) -> str:
+    """Merge fields: {first_name}, {last_name}, {business_name}, {business_phone}, plus `extra`."""
+    business = Business.current()
+    values = {
+        "first_name": (customer.first_name if customer else "") or "there",
+        "last_name": customer.last_name if customer else "",
+        "business_name": business.name,
+        "business_phone": business.phone.as_national if business.phone else settings.TWILIO_PHONE_NUMBER,
+        **(extra or {}),
+    }
+    return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m[1], m[0])), template).strip()
+
+
+def message_queue(
+    *,
+    to: str,
+    body: str,
+    purpose: str = Message.Purpose.CARE,
+    customer: Customer | None = None,
+    lead: Lead | None = None,
+    template: str = "",
+    actor=None,
+    now: datetime | None = None,
+) -> Message:
+    """Put one text in the outbox; the send is queued after commit. Returns the Message, possibly
+    `suppressed` (opted out, landline) or `held` until quiet hours end (automated and marketing only)."""
+    to = customer_services.phone_normalize(to, field_name="to")
+    body = (body or "").strip()
+    if not body:
+        raise ApplicationError("Write a message.", field="body")
+    if len(body) > 1600:
+        raise ApplicationError("A text can be at most 1,600 characters.", field="body")
+    now = now or timezone.now()
+    customer = customer or _customer_for_number(to)
+    refusal = (
+        customer_services.consent_check(number=to, purpose=purpose)
+        if purpose != Message.Purpose.KEYWORD
+        else ""
+    )
+    with transaction.atomic():
+        if purpose == Message.Purpose.AUTOMATED and not refusal and _first_automated_to(to):
+            body = _with_identity(body)
+        message = Message.objects.create(
+            conversation=conversation_for(customer) if customer else None,
+            customer=customer,
+            lead=lead,
+            direction=Message.Direction.OUTBOUND,
+            purpose=purpose,
+            to_number=to,
+            from_number=settings.TWILIO_PHONE_NUMBER,
+            body=body,
+            template=template,
+            created_by=actor if actor is not None and actor.is_authenticated else None,
+            created_at=now,
+            status=Message.Status.SUPPRESSED if refusal else Message.Status.QUEUED,
+            error_message=f"Not sent: {refusal}" if refusal else "",
+        )
+        if not refusal and purpose in HELD_PURPOSES:
+            release = quiet_hours_release(now=now, customer=customer)
+            if release:
+                message.status, message.not_before = Message.Status.HELD, release
+                message.save(update_fields=["status", "not_before"])
+        _touch_conversation(message, unread=False)
+        _record(message, actor, "queued" if not refusal else "suppressed")
+        if message.status == Message.Status.QUEUED:
+            transaction.on_commit(lambda: enqueue("integrations.sms.tasks.send_message", message.pk))
+    return message
+
+
+def _customer_for_number(number: str) -> Customer | None:
+    phone = (
+        PhoneNumber.objects.filter(number=number, customer__merged_into__isnull=True)
+        .select_related("customer")
+        .order_by("customer_id")
+        .first()
+    )
+    return phone.customer if phone else None
+
+
+def _first_automated_to(number: str) -> bool:
+    return (
+        not Message.objects.filter(
+            to_number=number,
+            direction=Message.Direction.OUTBOUND,
+            purpose=Message.Purpose.AUTOMATED,
+        )
+        .exclude(status=Message.Status.SUPPRESSED)
+        .exists()
+    )
+
+
+def _with_identity(body: str) -> str:
+    """The first automated text to a number names the business and says how to opt out."""
+    name = Business.current().name
+    if name.lower() not in body.lower():
+        body = f"{name}: {body}"
+    if "stop" not in body.lower():
+        body = f"{body} {OPT_OUT_FOOTER}"
+    return body
+
+
+def quiet_hours_release(*, now: datetime, customer: Customer | None) -> datetime | None:
+    """When quiet hours are on for the customer (their property's time zone, else the business's), the
+    moment they end; otherwise None."""
+    rules = MessagingSettings.current()
+    tz = Business.current().tzinfo
+    if customer is not None:
+        prop = customer.properties.exclude(time_zone="").first()
+        if prop is not None:
+            from zoneinfo import ZoneInfo
+
+            tz = ZoneInfo(prop.time_zone)
+    local = timezone.localtime(now, tz)
+    start, end = _as_time(rules.quiet_hours_start), _as_time(rules.quiet_hours_end)
+    t = local.time()
+    quiet = (start <= t or t < end) if start > end else (start <= t < end)
+    if not quiet:
+        return None
+    day = local.date() if t < end else local.date() + timedelta(days=1)
+    return timezone.make_aware(datetime.combine(day, end), tz)
+
+
+def _as_time(value) -> time:
+    return value if isinstance(value, time) else time.fromisoformat(str(value))
+
+
+def message_release_held(*, now: datetime | None = None) -> int:
+    """Queue the held texts whose quiet hours are over (a periodic task)."""
+    now = now or timezone.now()
+    ids = list(
+        Message.objects.filter(status=Message.Status.HELD, not_before__lte=now).values_list("pk", flat=True)
+    )
+    for pk in ids:
+        with transaction.atomic():
+            message = Message.objects.select_for_update().get(pk=pk)
+            if message.status != Message.Status.HELD:
+                continue
+            refusal = customer_services.consent_check(number=message.to_number, purpose=message.purpose)
+            message.status = Message.Status.SUPPRESSED if refusal else Message.Status.QUEUED
+            message.error_message = f"Not sent: {refusal}" if refusal else ""
+            message.save(update_fields=["status", "error_message"])
+            if not refusal:
+                transaction.on_commit(lambda pk=pk: enqueue("integrations.sms.tasks.send_message", pk))
+    return len(ids)
+
+
+def message_receive(
+    *,
+    from_number: str,
+    to_number: str,
+    body: str,
+    provider_sid: str,
+    media_urls: list[str] | None = None,
+    channel: str = Message.Channel.SMS,
+) -> tuple[Message, bool]:
+    """Store an inbound text once per provider sid on the sender's conversation: (message, created)."""
+    existing = Message.objects.filter(provider_sid=provider_sid).first()
+    if existing:
+        return existing, False
+    customer = _customer_for_number(from_number)
+    with transaction.atomic():
+        message = Message.objects.create(
+            conversation=conversation_for(customer) if customer else None,
+            customer=customer,
+            direction=Message.Direction.INBOUND,
+            channel=channel,
+            to_number=to_number,
+            from_number=from_number,
+            body=body,
+            media_urls=media_urls or [],
+            provider_sid=provider_sid,
+            status=Message.Status.RECEIVED,
+        )
+        _touch_conversation(message, unread=True)
+        _record(message, None, "received")
+    return message, True
+
+
+def message_attach(*, message: Message, customer: Customer, lead: Lead | None = None) -> Message:
+    """Put a message that arrived before its sender was known on the customer's conversation."""
+    message.customer, message.lead = customer, lead or message.lead
+    message.conversation = conversation_for(customer)
+    message.save(update_fields=["customer", "lead", "conversation"])
+    _touch_conversation(message, unread=message.direction == Message.Direction.INBOUND)
+    return message
+
+
+def _touch_conversation(message: Message, *, unread: bool) -> None:
+    if message.conversation_id is None:
+        return
+    changes = {"last_message_at": message.created_at, "last_message_preview": message.body[:160]}
+    conversation = Conversation.objects.select_for_update().get(pk=message.conversation_id)
+    for name, value in changes.items():
+        setattr(conversation, name, value)
+    if unread:
+        conversation.unread_count += 1
+        conversation.status = Conversation.Status.OPEN
+    conversation.save()
+
+
+def _record(message: Message, actor, what: str) -> None:
+    verb = {"queued": "Text to", "suppressed": "Text not sent to", "received": "Text from"}[what]
+    number = message.to_number if message.direction == Message.Direction.OUTBOUND else message.from_number
+    events.record(
+        f"crm.message.{what}",
+        subject=message,
+        actor=actor,
+        actor_label="" if actor else "messaging",
+        links=[message.customer, message.lead],
+        summary=f"{verb} {number}: {message.body[:120]}",
+        data={"message_id": message.pk, "purpose": message.purpose, "status": message.status},
+    )
