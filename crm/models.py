@@ -53,6 +53,12 @@ class Source(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
     is_active = models.BooleanField(default=True)
+    instant_reply_enabled = models.BooleanField(
+        default=True, help_text="Text new leads from this source at once (web forms, webhooks, ads)."
+    )
+    instant_reply_template = models.TextField(
+        blank=True, help_text="Blank: the business's instant reply (Messaging settings)."
+    )
     google_key = models.CharField(
         max_length=200, blank=True, help_text="The key set in the Google Ads lead form."
     )

@@ -497,14 +497,26 @@ def _apply_consent(phone: PhoneNumber, state: str, method: str, now) -> None:
 
 
 def consent_check(*, number: str, purpose: str) -> str:
-    """'' when `number` may get a text for `purpose` (care, marketing, automated, keyword), else why not."""
-    phones = list(PhoneNumber.objects.filter(number=number))
-    if any(p.sms_consent == PhoneNumber.Consent.OPTED_OUT for p in phones):
+    """'' when `number` may get a text for `purpose` (care, marketing, automated, keyword), else why not.
+
+    Read from the ledger alone (one query): every consent change is a ledger row, newest first.
+    """
+    states = list(
+        ConsentEvent.objects.filter(number=number)
+        .order_by("-created_at", "-pk")
+        .values_list("state", flat=True)[:100]
+    )
+    State = ConsentEvent.State
+    opt = next((s for s in states if s in (State.OPTED_IN, State.OPTED_OUT)), None)
+    if opt == State.OPTED_OUT:
         return "opted out"
-    if any(not p.textable for p in phones):
+    if State.NOT_TEXTABLE in states:
         return "not a mobile number"
-    if purpose in ("marketing", "automated") and any(p.revocation_flagged_at for p in phones):
+    flag = next(
+        (s for s in states if s in (State.REVOCATION_FLAGGED, State.REVOCATION_CLEARED, State.OPTED_IN)), None
+    )
+    if purpose in ("marketing", "automated") and flag == State.REVOCATION_FLAGGED:
         return "asked to stop; a person must clear the flag first"
-    if purpose == "marketing" and not any(p.sms_consent == PhoneNumber.Consent.OPTED_IN for p in phones):
+    if purpose == "marketing" and opt != State.OPTED_IN:
         return "no marketing consent"
     return ""

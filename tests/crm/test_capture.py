@@ -1,4 +1,5 @@
 import pytest
+import time_machine
 
 from common.errors import ApplicationError
 from crm.models import Lead, PipelineSettings
@@ -186,3 +187,53 @@ def test_a_text_from_a_known_customer_lands_on_that_customer(office):
 def test_a_spelled_out_state_is_understood(web_source):
     lead = lead_capture(source=web_source, contact=_ana(state="Texas")).lead
     assert lead.property.state == "TX"
+
+
+@time_machine.travel("2026-11-20 15:00 -06:00", tick=False)
+def test_a_web_lead_gets_one_instant_text_and_its_response_time(
+    web_source, django_capture_on_commit_callbacks
+):
+    from crm.models import Message
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lead = lead_capture(source=web_source, contact=_ana()).lead
+    message = Message.objects.get(lead=lead)
+    assert message.to_number == "+15125550199" and message.purpose == "automated"
+    assert "Hi Ana" in message.body and "Reply STOP to opt out." in message.body
+    lead.refresh_from_db()
+    assert lead.first_response_channel == "auto-sms" and lead.state == "contacted"
+
+
+@time_machine.travel("2026-11-20 23:30 -06:00", tick=False)
+def test_at_night_the_instant_text_is_held_until_morning(
+    web_source, business, django_capture_on_commit_callbacks
+):
+    from crm.models import Message
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lead = lead_capture(source=web_source, contact=_ana()).lead
+    message = Message.objects.get(lead=lead)
+    assert message.status == "held" and message.not_before.timestamp() == 1795269600  # 2026-11-21 08:00 CST
+    assert Lead.objects.get(pk=lead.pk).first_response_at is None
+
+
+@time_machine.travel("2026-11-20 15:00 -06:00", tick=False)
+def test_no_instant_text_to_an_opted_out_number(web_source, django_capture_on_commit_callbacks):
+    from crm.models import Message
+    from customers.services import consent_record
+
+    consent_record(number="+15125550199", state="opted_out", method="keyword")
+    with django_capture_on_commit_callbacks(execute=True):
+        lead = lead_capture(source=web_source, contact=_ana()).lead
+    assert Message.objects.get(lead=lead).status == "suppressed"
+    assert Lead.objects.get(pk=lead.pk).first_response_at is None
+
+
+def test_a_source_can_switch_its_instant_text_off(zapier, django_capture_on_commit_callbacks):
+    from crm.models import Message
+
+    zapier.instant_reply_enabled = False
+    zapier.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_capture(source=zapier, contact=_ana())
+    assert not Message.objects.exists()
