@@ -242,3 +242,56 @@ def _record(message: Message, actor, what: str) -> None:
         summary=f"{verb} {number}: {message.body[:120]}",
         data={"message_id": message.pk, "purpose": message.purpose, "status": message.status},
     )
+
+
+def conversation_mark_read(*, conversation: Conversation) -> None:
+    Conversation.objects.filter(pk=conversation.pk).update(unread_count=0)
+
+
+def conversation_set_status(*, conversation: Conversation, status: str, actor) -> Conversation:
+    if status not in Conversation.Status.values:
+        raise ApplicationError("Unknown status.", field="status")
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if conversation.status != status:
+            conversation.status = status
+            conversation.save(update_fields=["status"])
+            events.record(
+                f"crm.conversation.{status}",
+                subject=conversation,
+                actor=actor,
+                links=[conversation.customer],
+                summary=f"Conversation marked {status}",
+            )
+    return conversation
+
+
+def conversation_assign(*, conversation: Conversation, assignee, actor) -> Conversation:
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        conversation.assigned_to = assignee
+        conversation.save(update_fields=["assigned_to"])
+        events.record(
+            "crm.conversation.assigned",
+            subject=conversation,
+            actor=actor,
+            links=[conversation.customer],
+            summary=f"Conversation assigned to {assignee}" if assignee else "Conversation unassigned",
+        )
+    return conversation
+
+
+def reply_number(customer: Customer) -> str:
+    """The number a reply goes to: the one they last texted from, else their primary mobile."""
+    last_in = (
+        Message.objects.filter(customer=customer, direction=Message.Direction.INBOUND, channel="sms")
+        .order_by("-created_at")
+        .values_list("from_number", flat=True)
+        .first()
+    )
+    if last_in:
+        return last_in
+    phone = customer.phones.filter(textable=True).order_by("-is_primary", "pk").first()
+    if phone is None:
+        raise ApplicationError("This customer has no number that can get texts.", field="body")
+    return phone.number.as_e164

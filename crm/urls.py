@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import inbox, views
 
 app_name = "crm"
 
@@ -18,6 +18,11 @@ urlpatterns = [
     path("campaigns/", views.campaign_list, name="campaigns"),
     path("campaigns/<int:pk>/", views.campaign_edit, name="campaign"),
     path("settings/", views.pipeline_settings, name="settings"),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/<int:pk>/", inbox.inbox, name="inbox-conversation"),
+    path("inbox/<int:pk>/reply/", inbox.reply, name="inbox-reply"),
+    path("inbox/<int:pk>/action/", inbox.conversation_action, name="inbox-action"),
+    path("inbox/customer/<int:customer_pk>/", inbox.customer_conversation, name="inbox-customer"),
     path("forms/", include("crm.webforms.urls")),
     path("import/", include("crm.imports.urls")),
 ]

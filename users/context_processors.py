@@ -10,9 +10,12 @@ def navigation(request) -> dict:
     if not (user and user.is_authenticated):
         return {"business": business}
     path = request.path
-    items = []
-    for label, url_name, roles in NAVIGATION:
-        if user.has_role(*roles):
-            url = reverse(url_name)
-            items.append({"label": label, "url": url, "active": path.startswith(url) and url != "/"})
+    items = [
+        {"label": label, "url": reverse(url_name), "active": False}
+        for label, url_name, roles in NAVIGATION
+        if user.has_role(*roles)
+    ]
+    matches = [item for item in items if path.startswith(item["url"]) and item["url"] != "/"]
+    if matches:  # the most specific section wins (/leads/inbox/ is the inbox, not the pipeline)
+        max(matches, key=lambda item: len(item["url"]))["active"] = True
     return {"nav_items": items, "business": business}

@@ -53,6 +53,7 @@ HOME_URL_NAMES = {
 # (label, url name, roles) for the top navigation, in order.
 NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Dashboard", "dashboard", (Role.OWNER,)),
+    ("Inbox", "crm:inbox", (Role.OWNER, Role.OFFICE)),
     ("Leads", "crm:board", (Role.OWNER, Role.OFFICE)),
     ("Customers", "customers:list", (Role.OWNER, Role.OFFICE, Role.DISPATCHER)),
     ("Dispatch", "dispatch-board", (Role.OWNER, Role.DISPATCHER)),

@@ -1,0 +1,76 @@
+import pytest
+import time_machine
+from django.urls import reverse
+
+from crm import messaging
+from crm.models import Conversation, Message
+from customers.services import consent_record
+from tests.factories import make_customer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def texted(office, business):
+    customer = make_customer(actor=office, first_name="Ana", last_name="Ruiz", phones=["512-555-0199"])
+    message, _ = messaging.message_receive(
+        from_number="+15125550199", to_number="+15555550100", body="Can you come Tuesday?", provider_sid="SM1"
+    )
+    return customer, message.conversation
+
+
+def test_the_inbox_lists_conversations_with_unread_counts(office, client_for, texted):
+    body = client_for(office).get(reverse("crm:inbox")).content.decode()
+    assert "Ana Ruiz" in body and "Can you come Tuesday?" in body and 'class="badge badge-bad">1<' in body
+
+
+def test_opening_a_conversation_marks_it_read(office, client_for, texted):
+    _, conversation = texted
+    client_for(office).get(reverse("crm:inbox-conversation", args=[conversation.pk]))
+    assert Conversation.objects.get(pk=conversation.pk).unread_count == 0
+
+
+@time_machine.travel("2026-11-20 15:00 -06:00", tick=False)
+def test_a_reply_goes_to_the_number_they_texted_from(office, client_for, texted):
+    _, conversation = texted
+    response = client_for(office).post(
+        reverse("crm:inbox-reply", args=[conversation.pk]), {"body": "Yes, 9am!"}, HTTP_HX_REQUEST="true"
+    )
+    reply = Message.objects.get(direction="out")
+    assert (reply.to_number, reply.status, reply.created_by) == ("+15125550199", "queued", office)
+    assert "Yes, 9am!" in response.content.decode() and "<html" not in response.content.decode()
+
+
+def test_a_reply_to_an_opted_out_number_is_not_sent_and_says_why(office, client_for, texted):
+    _, conversation = texted
+    consent_record(number="+15125550199", state="opted_out", method="keyword")
+    response = client_for(office).post(
+        reverse("crm:inbox-reply", args=[conversation.pk]), {"body": "Hello?"}, follow=True
+    )
+    assert Message.objects.get(direction="out").status == "suppressed"
+    assert "opted out" in response.content.decode()
+
+
+def test_an_empty_reply_is_refused(office, client_for, texted):
+    _, conversation = texted
+    response = client_for(office).post(
+        reverse("crm:inbox-reply", args=[conversation.pk]), {"body": " "}, follow=True
+    )
+    assert "Write a message." in response.content.decode()
+    assert not Message.objects.filter(direction="out").exists()
+
+
+def test_mark_done_and_assign(office, client_for, texted):
+    _, conversation = texted
+    client = client_for(office)
+    client.post(reverse("crm:inbox-action", args=[conversation.pk]), {"action": "done"})
+    client.post(
+        reverse("crm:inbox-action", args=[conversation.pk]), {"action": "assign", "assigned_to": office.pk}
+    )
+    conversation = Conversation.objects.get(pk=conversation.pk)
+    assert conversation.status == "done" and conversation.assigned_to == office
+
+
+def test_technicians_and_dispatchers_cannot_open_the_inbox(technician, dispatcher, client_for, texted):
+    for user in (technician, dispatcher):
+        assert client_for(user).get(reverse("crm:inbox")).status_code == 403
