@@ -94,7 +94,63 @@ def seed(*, rng, log, **_):
     customers = list(Customer.objects.active().prefetch_related("phones", "properties").order_by("?")[:70])
     for i, customer in enumerate(customers):
         _seed_lead(rng, i, customer, sources, campaigns, office)
-    log(f"{len(SOURCES)} sources, {len(campaigns)} campaigns, a website form and {len(customers)} leads.")
+    _seed_conversations(rng, customers[:10], office)
+    log(
+        f"{len(SOURCES)} sources, {len(campaigns)} campaigns, a website form, {len(customers)} leads "
+        "and 10 text conversations."
+    )
+
+
+TEXTS = [
+    ("Hi, is anyone available today? Water heater is leaking", "We can be there by 2pm. Does that work?"),
+    ("What time is the tech coming?", "Luis is on his way, about 20 minutes out."),
+    ("Can you send me the quote again?", "Just sent it to your e-mail. Any questions, text us here."),
+    ("Thanks, the AC is working great now!", "Glad to hear it! Thanks for choosing us."),
+    ("Do you do drain cleaning on weekends?", ""),
+]
+
+
+def _seed_conversations(rng, customers, office):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .messaging import message_receive
+    from .models import Message
+
+    for i, customer in enumerate(customers):
+        phones = customer.phones.all()
+        if not phones:
+            continue
+        number = phones[0].number.as_e164
+        inbound, reply = TEXTS[i % len(TEXTS)]
+        at = timezone.now() - timedelta(minutes=rng.randint(5, 3000))
+        message, _ = message_receive(
+            from_number=number, to_number="+15555550100", body=inbound, provider_sid=f"SMdemo{i:04d}in"
+        )
+        Message.objects.filter(pk=message.pk).update(created_at=at)
+        if reply:
+            Message.objects.create(
+                conversation=message.conversation,
+                customer=customer,
+                direction="out",
+                purpose="care",
+                to_number=number,
+                from_number="+15555550100",
+                body=reply,
+                status="delivered",
+                provider_sid=f"SMdemo{i:04d}out",
+                created_by=office,
+                created_at=at + timedelta(minutes=3),
+                sent_at=at + timedelta(minutes=3),
+                delivered_at=at + timedelta(minutes=3),
+            )
+        last = at + timedelta(minutes=3 if reply else 0)
+        message.conversation.__class__.objects.filter(pk=message.conversation_id).update(
+            last_message_at=last,
+            last_message_preview=(reply or inbound)[:160],
+            unread_count=0 if reply else 1,
+        )
 
 
 @transaction.atomic

@@ -33,6 +33,12 @@
     if (target && window.htmx) window.htmx.trigger(target, "dupcheck");
   });
 
+  // After an htmx reply is sent, empty the box for the next one.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (event.detail.successful && form.matches && form.matches("form.reply")) form.reset();
+  });
+
   // Buttons asking for confirmation: <button data-confirm="Really?">.
   document.addEventListener("submit", function (event) {
     var button = event.submitter;
