@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/merge/", views.customer_merge, name="merge"),
+    path("<int:pk>/consent.csv", views.consent_export, name="consent-export"),
 ]

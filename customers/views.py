@@ -1,4 +1,8 @@
+import csv
+import json
+
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -8,6 +12,7 @@ from users.access import role_required
 
 from . import selectors, services
 from .forms import CustomerFormBundle
+from .models import ConsentEvent
 from .selectors import CUSTOMER_READERS, CUSTOMER_WRITERS
 
 PAGE_SIZE = 25
@@ -31,9 +36,11 @@ def customer_detail(request, pk: int):
         messages.info(request, f"{customer.display_name} was merged into this customer.")
         return redirect("customers:detail", pk=customer.merged_into_id)
     customer = selectors.with_contacts(selectors.customers_visible_to(request.user)).get(pk=customer.pk)
+    numbers = [p.number.as_e164 for p in customer.phones.all()]
     context = {
         "customer": customer,
         "timeline": timeline_for(customer),
+        "consent_events": ConsentEvent.objects.filter(number__in=numbers).select_related("actor")[:20],
         "can_edit": request.user.has_role(*CUSTOMER_WRITERS),
     }
     return render(request, "customers/detail.html", context)
@@ -77,6 +84,32 @@ def customer_edit(request, pk: int):
             messages.success(request, "Changes saved.")
             return redirect("customers:detail", pk=customer.pk)
     return render(request, "customers/form.html", {"bundle": bundle, "customer": customer, "creating": False})
+
+
+@role_required(*CUSTOMER_READERS)
+def consent_export(request, pk: int):
+    """The consent ledger of the customer's numbers as CSV (for a carrier or a lawyer)."""
+    customer = selectors.get_customer_for_user(request.user, pk)
+    numbers = [p.number.as_e164 for p in customer.phones.all()]
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="consent-customer-{customer.pk}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["when (UTC)", "number", "state", "method", "purpose", "by", "evidence"])
+    for event in (
+        ConsentEvent.objects.filter(number__in=numbers).select_related("actor").order_by("created_at")
+    ):
+        writer.writerow(
+            [
+                event.created_at.isoformat(),
+                event.number.as_e164,
+                event.state,
+                event.method,
+                event.purpose,
+                str(event.actor or ""),
+                json.dumps(event.evidence, sort_keys=True),
+            ]
+        )
+    return response
 
 
 @role_required(*CUSTOMER_WRITERS)

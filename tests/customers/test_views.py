@@ -223,3 +223,27 @@ def test_a_broad_search_counts_up_to_the_cap(office, client_for, business, monke
     assert "3+ matching" in response.content.decode()
     few = client_for(office).get(reverse("customers:list"), {"q": "smith1"})
     assert [c.last_name for c in few.context["page"].object_list] == ["Smith1"]
+
+
+def test_the_consent_ledger_shows_on_the_customer_page_and_exports(office, client_for, business):
+    from customers.services import consent_record
+
+    customer = make_customer(actor=office, phones=["5125550199"])
+    consent_record(
+        number="+15125550199",
+        state="opted_out",
+        method="keyword",
+        evidence={"message_sid": "SM1", "text": "STOP"},
+    )
+    client = client_for(office)
+    page = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
+    assert "Opted out" in page and "Keyword reply" in page
+    export = client.get(reverse("customers:consent-export", args=[customer.pk]))
+    assert export["Content-Type"] == "text/csv"
+    assert "+15125550199,opted_out,keyword,all" in export.content.decode()
+
+
+def test_the_customer_page_shows_the_timeline(office, client_for, business):
+    customer = make_customer(actor=office, first_name="Ana", last_name="Ruiz")
+    page = client_for(office).get(reverse("customers:detail", args=[customer.pk])).content.decode()
+    assert "Customer Ana Ruiz created" in page
