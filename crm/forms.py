@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .models import Campaign, Lead, LostReason, PipelineSettings, ServiceType, Source
+from .models import Campaign, Lead, LostReason, MessagingSettings, PipelineSettings, ServiceType, Source
 from .selectors import office_users
 
 
@@ -142,3 +142,60 @@ class ReportForm(forms.Form):
 
 
 LEAD_STATES = Lead.State
+
+
+class MessagingSettingsForm(forms.ModelForm):
+    ring_through = forms.CharField(
+        required=False,
+        label="Ring-through numbers",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line. These phones ring first; an unanswered call gets the missed-call text.",
+    )
+
+    class Meta:
+        model = MessagingSettings
+        fields = [
+            "ring_seconds",
+            "missed_call_text_enabled",
+            "missed_call_template",
+            "missed_call_window_minutes",
+            "instant_reply_enabled",
+            "instant_reply_template",
+            "help_template",
+            "quiet_hours_start",
+            "quiet_hours_end",
+        ]
+        widgets = {
+            "missed_call_template": forms.Textarea(attrs={"rows": 3}),
+            "instant_reply_template": forms.Textarea(attrs={"rows": 3}),
+            "help_template": forms.Textarea(attrs={"rows": 2}),
+            "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}),
+            "quiet_hours_end": forms.TimeInput(attrs={"type": "time"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ring_through"].initial = "\n".join(self.instance.ring_through_numbers or [])
+
+    def clean_ring_through(self):
+        from common.errors import ApplicationError
+        from customers.services import phone_normalize
+
+        numbers = []
+        for line in self.cleaned_data["ring_through"].splitlines():
+            if line.strip():
+                try:
+                    numbers.append(phone_normalize(line))
+                except ApplicationError as error:
+                    raise forms.ValidationError(error.message) from None
+        return numbers
+
+    def clean_ring_seconds(self):
+        value = self.cleaned_data["ring_seconds"]
+        if not 5 <= value <= 60:
+            raise forms.ValidationError("Between 5 and 60 seconds.")
+        return value
+
+    def save(self, commit=True):
+        self.instance.ring_through_numbers = self.cleaned_data["ring_through"]
+        return super().save(commit)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("campaigns/", views.campaign_list, name="campaigns"),
     path("campaigns/<int:pk>/", views.campaign_edit, name="campaign"),
     path("settings/", views.pipeline_settings, name="settings"),
+    path("messaging-settings/", views.messaging_settings, name="messaging-settings"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/<int:pk>/", inbox.inbox, name="inbox-conversation"),
     path("inbox/<int:pk>/reply/", inbox.reply, name="inbox-reply"),

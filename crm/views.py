@@ -14,7 +14,7 @@ from django_fsm import can_proceed, has_transition_perm
 from common.errors import ApplicationError
 from events.selectors import timeline_for
 from users.access import role_required
-from users.roles import STAFF_ROLES
+from users.roles import STAFF_ROLES, Role
 
 from . import selectors, services
 from .forms import (
@@ -23,11 +23,12 @@ from .forms import (
     CampaignForm,
     LeadEntryForm,
     LoseForm,
+    MessagingSettingsForm,
     PipelineSettingsForm,
     ReportForm,
     SourceForm,
 )
-from .models import Campaign, Lead, LostReason, PipelineSettings, Source, SourceKey
+from .models import Campaign, Lead, LostReason, MessagingSettings, PipelineSettings, Source, SourceKey
 
 ACTIONS = [
     ("mark_contacted", "Mark contacted"),
@@ -311,6 +312,18 @@ def campaign_edit(request, pk: int):
         messages.success(request, "Campaign saved.")
         return redirect("crm:campaigns")
     return render(request, "crm/campaign_form.html", {"form": form, "campaign": campaign})
+
+
+@role_required(Role.OWNER)
+@require_http_methods(["GET", "POST"])
+def messaging_settings(request):
+    """The owner's phones and texts: ring-through numbers, automatic texts, quiet hours."""
+    form = MessagingSettingsForm(request.POST or None, instance=MessagingSettings.current())
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Messaging settings saved.")
+        return redirect("crm:messaging-settings")
+    return render(request, "crm/messaging_settings.html", {"form": form})
 
 
 @role_required(*STAFF_ROLES)

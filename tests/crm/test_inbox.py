@@ -74,3 +74,29 @@ def test_mark_done_and_assign(office, client_for, texted):
 def test_technicians_and_dispatchers_cannot_open_the_inbox(technician, dispatcher, client_for, texted):
     for user in (technician, dispatcher):
         assert client_for(user).get(reverse("crm:inbox")).status_code == 403
+
+
+def test_the_owner_sets_ring_through_numbers_and_templates(owner, client_for, business):
+    from crm.models import MessagingSettings
+
+    client = client_for(owner)
+    data = {
+        "ring_through": "(512) 555-0101\n512.555.0102",
+        "ring_seconds": "20",
+        "missed_call_text_enabled": "on",
+        "missed_call_template": "Sorry we missed you! {business_name}",
+        "missed_call_window_minutes": "30",
+        "instant_reply_enabled": "on",
+        "instant_reply_template": "Hi {first_name}!",
+        "help_template": "Call us",
+        "quiet_hours_start": "21:00",
+        "quiet_hours_end": "08:00",
+    }
+    assert client.post(reverse("crm:messaging-settings"), data).status_code == 302
+    assert MessagingSettings.current().ring_through_numbers == ["+15125550101", "+15125550102"]
+    bad = client.post(reverse("crm:messaging-settings"), {**data, "ring_through": "555-12"})
+    assert "not a valid phone number" in bad.content.decode()
+
+
+def test_office_cannot_change_messaging_settings(office, client_for, business):
+    assert client_for(office).get(reverse("crm:messaging-settings")).status_code == 403
