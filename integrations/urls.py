@@ -2,4 +2,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("leads/", include("integrations.leadsources.urls")),
+    path("twilio/", include("integrations.twilio.urls")),
 ]

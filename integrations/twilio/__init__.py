@@ -1,0 +1,1 @@
+"""Twilio: the webhooks for calls and texts to the business number (docs/channels/twilio-webhooks.md)."""
