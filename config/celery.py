@@ -9,7 +9,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("homeservice")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()  # <app>.tasks of every installed app
-app.autodiscover_tasks(["crm.imports", "integrations.leadsources"])  # task modules inside app packages
+# task modules inside app packages
+app.autodiscover_tasks(["crm.imports", "integrations.leadsources", "integrations.sms"])
 
 app.conf.beat_schedule = {
     "worker-heartbeat": {"task": "events.tasks.heartbeat", "schedule": 15.0},
@@ -17,4 +18,6 @@ app.conf.beat_schedule = {
     "inbound-leads-sweep": {"task": "integrations.tasks.sweep_inbound_leads", "schedule": 30.0},
     # Does nothing unless GOOGLE_LSA_ENABLED; the interval is GOOGLE_LSA_POLL_SECONDS.
     "google-lsa-poll": {"task": "integrations.leadsources.tasks.poll_google_lsa", "schedule": 60.0},
+    "sms-outbox-sweep": {"task": "integrations.sms.tasks.sweep_outbox", "schedule": 30.0},
+    "sms-release-held": {"task": "integrations.sms.tasks.release_held", "schedule": 60.0},
 }

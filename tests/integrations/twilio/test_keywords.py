@@ -100,7 +100,11 @@ def test_stop_opts_out_and_confirms_once(twilio_post, rules, django_capture_on_c
     assert (event.method, event.evidence) == ("keyword", {"message_sid": "SM1", "text": "Stop"})
     assert not PhoneNumber.objects.filter(number=CALLER).exists(), "a bare STOP is not a lead or a customer"
     reply = _outbound().get()
-    assert (reply.purpose, reply.status, reply.to_number) == ("keyword", "queued", CALLER)
+    assert (reply.purpose, reply.status, reply.to_number) == (
+        "keyword",
+        "sent",
+        CALLER,
+    )  # sent at once (console backend)
     assert reply.body.startswith("You're unsubscribed from Test Plumbing Co")
     assert "START" in reply.body
 

@@ -44,7 +44,11 @@ def test_an_unanswered_call_is_missed_and_texted_back_once(ring, status):
     text = _text_backs().get()
     assert call.missed and call.dial_status == status
     assert call.text_back == text
-    assert (text.status, text.purpose, text.to_number) == ("queued", "automated", CALLER)
+    assert (text.status, text.purpose, text.to_number) == (
+        "sent",
+        "automated",
+        CALLER,
+    )  # sent at once (console backend)
     assert "Test Plumbing Co" in text.body
     assert text.lead == call.lead and text.customer == call.customer
 
