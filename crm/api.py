@@ -11,6 +11,7 @@ from users.roles import STAFF_ROLES
 
 from . import selectors, services
 from .models import Campaign, Lead, LostReason, ServiceType, Source, WebForm
+from .webforms.services import SETTINGS as WEBFORM_SETTINGS
 
 
 class LeadSerializer(serializers.ModelSerializer):
@@ -243,25 +244,7 @@ class WebFormSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WebForm
-        fields = [
-            "id",
-            "public_id",
-            "name",
-            "source",
-            "campaign",
-            "services",
-            "ask_address",
-            "ask_email",
-            "require_email",
-            "ask_message",
-            "headline",
-            "submit_label",
-            "thank_you_text",
-            "consent_text",
-            "allowed_origins",
-            "is_active",
-            "created_at",
-        ]
+        fields = ["id", "public_id", "source", "services", *WEBFORM_SETTINGS, "created_at"]
         read_only_fields = ["public_id", "created_at"]
 
     def validate_allowed_origins(self, value):
