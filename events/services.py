@@ -103,6 +103,8 @@ def enqueue(task_name: str, *args) -> bool:
 def _run_eager(task_name: str, args: tuple) -> None:
     from config.celery import app
 
+    if task_name not in app.tasks:
+        app.loader.import_default_modules()  # what a worker does at start: find every tasks module
     app.tasks[task_name].apply(args=args, throw=True)
 
 

@@ -143,7 +143,11 @@ def _submit(request, web_form) -> HttpResponse:
     if form.is_valid():
         try:
             web_form_submit(
-                web_form=web_form, contact=form.contact(), attribution=_attribution(data), raw_payload=data
+                web_form=web_form,
+                contact=form.contact(),
+                attribution=_attribution(data),
+                raw_payload=data,
+                visitor_ip=_client_ip(request),
             )
         except ApplicationError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.text import slugify
 
+from customers.services import consent_record
 from events import services as events
 
 from ..models import Campaign, ServiceType, Source, WebForm
@@ -126,15 +127,39 @@ def _service_type(name: str, actor) -> ServiceType:
 
 
 def web_form_submit(
-    *, web_form: WebForm, contact: LeadIn, attribution: dict, raw_payload: dict, spam: bool = False
+    *,
+    web_form: WebForm,
+    contact: LeadIn,
+    attribution: dict,
+    raw_payload: dict,
+    spam: bool = False,
+    visitor_ip: str = "",
 ) -> Captured:
-    """One visitor's request, captured onto the customer record (held as spam when `spam`)."""
-    return lead_capture(
-        source=web_form.source,
-        contact=contact,
-        web_form=web_form,
-        attribution=attribution,
-        raw_payload=raw_payload,
-        actor_label=f"web form {web_form.name}",
-        spam=spam,
-    )
+    """One visitor's request, captured onto the customer record (held as spam when `spam`). A real
+    request from a form that shows a texting disclosure records the visitor's consent, with the evidence."""
+    with transaction.atomic():
+        captured = lead_capture(
+            source=web_form.source,
+            contact=contact,
+            web_form=web_form,
+            attribution=attribution,
+            raw_payload=raw_payload,
+            actor_label=f"web form {web_form.name}",
+            spam=spam,
+        )
+        lead = captured.lead
+        if captured.created and not spam and lead.phone and web_form.consent_text.strip():
+            consent_record(
+                number=lead.phone,
+                state="opted_in",
+                method="web_form",
+                purpose="care",
+                evidence={
+                    "web_form": str(web_form.public_id),
+                    "lead_id": lead.pk,
+                    "ip": visitor_ip,
+                    "disclosure": web_form.consent_text,
+                    "landing_page": attribution.get("landing_page", ""),
+                },
+            )
+    return captured

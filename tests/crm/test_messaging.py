@@ -97,3 +97,26 @@ def test_an_inbound_text_is_stored_once_per_sid(office, business):
     assert created and not created_again and first.pk == again.pk
     conversation = Conversation.objects.get(pk=first.conversation_id)
     assert conversation.customer == customer and conversation.unread_count == 1
+
+
+@time_machine.travel(DAY, tick=False)
+def test_with_the_broker_down_when_the_lead_arrives_the_text_goes_out_once_it_is_back(
+    web_source, business, django_capture_on_commit_callbacks
+):
+    """The lead commits but its lead.created never reached the broker; the sweeps deliver it later, once."""
+    from datetime import timedelta
+
+    from crm.services import LeadIn, lead_capture
+    from events.services import sweep_undelivered
+    from integrations.sms.services import outbox_sweep
+
+    lead = lead_capture(source=web_source, contact=LeadIn(name="Ana Ruiz", phone="512-555-0199")).lead
+    assert not Message.objects.exists()  # nothing happened after commit: the broker was down
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep_undelivered(grace=timedelta(0))
+    text = Message.objects.get(lead=lead)
+    assert text.status == "sent" and text.provider_sid.startswith("SMconsole")
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep_undelivered(grace=timedelta(0))
+        outbox_sweep()
+    assert Message.objects.filter(lead=lead).count() == 1

@@ -422,3 +422,20 @@ def test_embed_js_escapes_what_the_office_typed(web_form):
     web_form.save()
     source = Client().get(_url(web_form, "webform-embed-js")).content.decode()
     assert "</script>" not in source and "\\u003C/script\\u003E" in source
+
+
+def test_a_request_from_a_form_with_a_disclosure_records_consent_with_evidence(client, db):
+    from crm.models import Source, WebForm
+    from customers.models import ConsentEvent
+
+    source = Source.objects.create(name="Website", slug="website-consent", kind=Source.Kind.WEB_FORM)
+    web_form = WebForm.objects.create(name="Site", source=source)
+    response = client.post(
+        f"/forms/{web_form.public_id}/",
+        {"name": "Ana Ruiz", "phone": "512-555-0199"},
+        REMOTE_ADDR="203.0.113.7",
+    )
+    assert response.status_code in (200, 201)
+    event = ConsentEvent.objects.get(number="+15125550199")
+    assert (event.state, event.method, event.purpose) == ("opted_in", "web_form", "care")
+    assert event.evidence["ip"] == "203.0.113.7" and "Reply STOP" in event.evidence["disclosure"]
