@@ -10,11 +10,12 @@ app = Celery("homeservice")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()  # <app>.tasks of every installed app
 # task modules inside app packages
-app.autodiscover_tasks(["crm.imports", "integrations.leadsources", "integrations.sms"])
+app.autodiscover_tasks(["crm.imports", "integrations.leadsources", "integrations.sms", "integrations.email"])
 
 app.conf.beat_schedule = {
     "worker-heartbeat": {"task": "events.tasks.heartbeat", "schedule": 15.0},
     "events-sweep": {"task": "events.tasks.sweep_undelivered", "schedule": 30.0},
+    "email-outbox-sweep": {"task": "integrations.email.tasks.sweep_outbox", "schedule": 60.0},
     "inbound-leads-sweep": {"task": "integrations.tasks.sweep_inbound_leads", "schedule": 30.0},
     # Does nothing unless GOOGLE_LSA_ENABLED; the interval is GOOGLE_LSA_POLL_SECONDS.
     "google-lsa-poll": {"task": "integrations.leadsources.tasks.poll_google_lsa", "schedule": 60.0},

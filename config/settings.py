@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "fsm",
     "finance",
     "integrations",
+    "anymail",
 ]
 
 MIDDLEWARE = [
@@ -253,6 +254,16 @@ WHITENOISE_USE_FINDERS = True
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
+# E-mail channel (integrations.email, docs/channels/email.md). To send through Postmark set
+# EMAIL_BACKEND=anymail.backends.postmark.EmailBackend and POSTMARK_SERVER_TOKEN; inbound mail posts to
+# /integrations/email/postmark/inbound/ with basic auth ANYMAIL_WEBHOOK_SECRET ("user:password"; unset:
+# the webhook refuses everything).
+EMAIL_BACKEND = env("EMAIL_BACKEND", default=EMAIL_BACKEND)  # noqa: F821 (set from EMAIL_URL above)
+ANYMAIL = {
+    "POSTMARK_SERVER_TOKEN": env("POSTMARK_SERVER_TOKEN", default=""),
+    "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default=""),
+}
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=5)
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

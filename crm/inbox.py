@@ -1,4 +1,4 @@
-"""The unified inbox: one conversation per customer, newest first; read and reply by text."""
+"""The unified inbox: one conversation per customer, newest first; read and reply by text or e-mail."""
 
 from django.contrib import messages as flash
 from django.core.paginator import Paginator
@@ -61,10 +61,12 @@ def _thread_context(conversation: Conversation) -> dict:
         to = messaging.reply_number(conversation.customer)
     except ApplicationError:
         to = ""
+    email = conversation.customer.emails.order_by("-is_primary", "pk").values_list("email", flat=True).first()
     return {
         "current": conversation,
         "thread": list(reversed(thread)),
         "reply_to": to,
+        "reply_email": email or "",
         "assign_form": AssignForm(initial={"assigned_to": conversation.assigned_to_id}),
     }
 
@@ -75,13 +77,22 @@ def reply(request, pk: int):
     conversation = get_object_or_404(Conversation.objects.select_related("customer"), pk=pk)
     body = request.POST.get("body", "")
     try:
-        message = messaging.message_queue(
-            to=messaging.reply_number(conversation.customer),
-            body=body,
-            purpose="care",
-            customer=conversation.customer,
-            actor=request.user,
-        )
+        if request.POST.get("channel") == Message.Channel.EMAIL:
+            message = messaging.email_queue(
+                to=_reply_email(conversation.customer),
+                subject=_reply_subject(conversation),
+                body=body,
+                customer=conversation.customer,
+                actor=request.user,
+            )
+        else:
+            message = messaging.message_queue(
+                to=messaging.reply_number(conversation.customer),
+                body=body,
+                purpose="care",
+                customer=conversation.customer,
+                actor=request.user,
+            )
     except ApplicationError as error:
         flash.error(request, error.message)
     else:
@@ -91,6 +102,29 @@ def reply(request, pk: int):
         context = _thread_context(conversation)
         return render(request, "crm/inbox.html#thread", context)
     return redirect("crm:inbox-conversation", pk=pk)
+
+
+def _reply_email(customer: Customer) -> str:
+    email = customer.emails.order_by("-is_primary", "pk").values_list("email", flat=True).first()
+    if not email:
+        raise ApplicationError("This customer has no e-mail address.", field="body")
+    return email
+
+
+def _reply_subject(conversation: Conversation) -> str:
+    """ "Re: <subject>" of their last e-mail in this conversation; blank (the default subject) if none."""
+    from integrations.email.services import parse
+
+    last_in = (
+        Message.objects.filter(conversation=conversation, direction="in", channel=Message.Channel.EMAIL)
+        .order_by("-created_at", "-pk")
+        .values_list("body", flat=True)
+        .first()
+    )
+    subject = parse(last_in).subject if last_in else ""
+    if subject and not subject.lower().startswith("re:"):
+        subject = f"Re: {subject}"
+    return subject
 
 
 @role_required(*STAFF_ROLES)

@@ -231,8 +231,11 @@ def _touch_conversation(message: Message, *, unread: bool) -> None:
 
 
 def _record(message: Message, actor, what: str) -> None:
-    verb = {"queued": "Text to", "suppressed": "Text not sent to", "received": "Text from"}[what]
+    noun = "E-mail" if message.channel == Message.Channel.EMAIL else "Text"
+    verb = {"queued": f"{noun} to", "suppressed": f"{noun} not sent to", "received": f"{noun} from"}[what]
     number = message.to_number if message.direction == Message.Direction.OUTBOUND else message.from_number
+    if message.channel == Message.Channel.EMAIL:
+        number = message.body.split("\n", 1)[0].split(":", 1)[-1].strip()
     events.record(
         f"crm.message.{what}",
         subject=message,
@@ -295,3 +298,40 @@ def reply_number(customer: Customer) -> str:
     if phone is None:
         raise ApplicationError("This customer has no number that can get texts.", field="body")
     return phone.number.as_e164
+
+
+def email_queue(*, to: str, subject: str, body: str, customer: Customer, actor=None) -> Message:
+    """Put one e-mail in the outbox (channel "email"); integrations.email sends it after commit.
+
+    The Message model has no address or subject field: the stored body starts with "To:" and "Subject:"
+    lines (integrations.email.services.compose / parse); to_number stays empty."""
+    from integrations.email.services import SEND_TASK, compose
+
+    to = customer_services.email_normalize(to, field_name="to")
+    body = (body or "").strip()
+    if not body:
+        raise ApplicationError("Write a message.", field="body")
+    subject = " ".join((subject or "").split())[:200] or f"Message from {Business.current().name}"
+    with transaction.atomic():
+        message = Message.objects.create(
+            conversation=conversation_for(customer) if customer else None,
+            customer=customer,
+            direction=Message.Direction.OUTBOUND,
+            channel=Message.Channel.EMAIL,
+            purpose=Message.Purpose.CARE,
+            body=compose(header="To", address=to, subject=subject, text=body),
+            created_by=actor if actor is not None and actor.is_authenticated else None,
+            status=Message.Status.QUEUED,
+        )
+        _touch_conversation(message, unread=False)
+        events.record(
+            "crm.message.queued",
+            subject=message,
+            actor=actor,
+            actor_label="" if actor else "messaging",
+            links=[message.customer],
+            summary=f"E-mail to {to}: {subject}"[:200],
+            data={"message_id": message.pk, "channel": "email", "status": message.status},
+        )
+        transaction.on_commit(lambda: enqueue(SEND_TASK, message.pk))
+    return message

@@ -190,7 +190,7 @@ def outbox_sweep(*, now: datetime | None = None, queued_grace: timedelta = QUEUE
     """Queue again what a lost task or a dead worker left behind: `queued` rows past their grace (or
     their retry time) and `sending` rows whose lease ran out (message_send looks for them at Twilio)."""
     now = now or timezone.now()
-    stuck = Message.objects.filter(direction=Message.Direction.OUTBOUND).filter(
+    stuck = Message.objects.filter(direction=Message.Direction.OUTBOUND, channel=Message.Channel.SMS).filter(
         _queued_due(now - queued_grace) | _lease_over(now)
     )
     ids = list(stuck.order_by("created_at").values_list("pk", flat=True)[:500])
