@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/merge/", views.customer_merge, name="merge"),
     path("<int:pk>/consent.csv", views.consent_export, name="consent-export"),
+    path("<int:pk>/phones/<int:phone_pk>/clear-stop-flag/", views.consent_clear_flag, name="consent-clear"),
 ]

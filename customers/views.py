@@ -3,7 +3,7 @@ import json
 
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from common.errors import ApplicationError
@@ -110,6 +110,24 @@ def consent_export(request, pk: int):
             ]
         )
     return response
+
+
+@role_required(*CUSTOMER_WRITERS)
+@require_http_methods(["POST"])
+def consent_clear_flag(request, pk: int, phone_pk: int):
+    """A person read the "please stop" message and decided: automated texts may resume."""
+    customer = selectors.get_customer_for_user(request.user, pk)
+    phone = get_object_or_404(customer.phones, pk=phone_pk)
+    if phone.revocation_flagged_at:
+        services.consent_record(
+            number=phone.number.as_e164,
+            state=ConsentEvent.State.REVOCATION_CLEARED,
+            method=ConsentEvent.Method.STAFF,
+            actor=request.user,
+            evidence={"note": request.POST.get("note", "")[:300]},
+        )
+        messages.success(request, f"Automated texts to {phone.number.as_national} may go out again.")
+    return redirect("customers:detail", pk=customer.pk)
 
 
 @role_required(*CUSTOMER_WRITERS)

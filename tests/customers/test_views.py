@@ -247,3 +247,23 @@ def test_the_customer_page_shows_the_timeline(office, client_for, business):
     customer = make_customer(actor=office, first_name="Ana", last_name="Ruiz")
     page = client_for(office).get(reverse("customers:detail", args=[customer.pk])).content.decode()
     assert "Customer Ana Ruiz created" in page
+
+
+def test_staff_clear_a_please_stop_flag_and_automated_texts_resume(office, client_for, business):
+    from customers.services import consent_check, consent_record
+
+    customer = make_customer(actor=office, phones=["5125550199"])
+    consent_record(
+        number="+15125550199",
+        state="revocation_flagged",
+        method="message",
+        evidence={"text": "please stop texting me about the promo"},
+    )
+    client = client_for(office)
+    page = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
+    assert "automated texts are held" in page
+    phone = customer.phones.get()
+    response = client.post(reverse("customers:consent-clear", args=[customer.pk, phone.pk]))
+    assert response.status_code == 302
+    assert consent_check(number="+15125550199", purpose="automated") == ""
+    assert customer.phones.get().revocation_flagged_at is None
