@@ -4,6 +4,7 @@ import builtins
 import uuid
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import models
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -459,9 +460,20 @@ class MessagingSettings(models.Model):
     def __str__(self) -> str:
         return "Messaging settings"
 
+    CACHE_KEY = "crm.messaging_settings.current"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        cache.delete(self.CACHE_KEY)
+
     @classmethod
     def current(cls) -> "MessagingSettings":
-        return cls.objects.order_by("pk").first() or cls.objects.create()
+        """Read on every call and text webhook: cached (a save clears it)."""
+        found = cache.get(cls.CACHE_KEY)
+        if found is None:
+            found = cls.objects.order_by("pk").first() or cls.objects.create()
+            cache.set(cls.CACHE_KEY, found, 300)
+        return found
 
 
 class Conversation(models.Model):
