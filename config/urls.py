@@ -67,6 +67,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("leads/", include("crm.urls")),
     path("forms/", include("crm.webforms.public_urls")),
+    path("chat/", include("crm.webchat.urls")),
     path("integrations/email/", include("integrations.email.urls")),
     path("integrations/", include("integrations.urls")),
     path("exceptions/", include("events.urls")),

@@ -15,6 +15,7 @@ from users.roles import STAFF_ROLES
 from . import messaging
 from .forms import AssignForm
 from .models import Conversation, Message
+from .webchat import services as webchat
 
 
 def _conversations(request):
@@ -67,6 +68,7 @@ def _thread_context(conversation: Conversation) -> dict:
         "thread": list(reversed(thread)),
         "reply_to": to,
         "reply_email": email or "",
+        "reply_chat": webchat.last_inbound_is_chat(conversation),
         "assign_form": AssignForm(initial={"assigned_to": conversation.assigned_to_id}),
     }
 
@@ -77,7 +79,9 @@ def reply(request, pk: int):
     conversation = get_object_or_404(Conversation.objects.select_related("customer"), pk=pk)
     body = request.POST.get("body", "")
     try:
-        if request.POST.get("channel") == Message.Channel.EMAIL:
+        if request.POST.get("channel") == Message.Channel.CHAT and webchat.last_inbound_is_chat(conversation):
+            message, _ = webchat.chat_reply(conversation=conversation, body=body, actor=request.user)
+        elif request.POST.get("channel") == Message.Channel.EMAIL:
             message = messaging.email_queue(
                 to=_reply_email(conversation.customer),
                 subject=_reply_subject(conversation),
