@@ -152,6 +152,13 @@ class MessagingSettingsForm(forms.ModelForm):
         help_text="One per line. These phones ring first; an unanswered call gets the missed-call text.",
     )
 
+    saved = forms.CharField(
+        required=False,
+        label="Saved replies",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="One per line as Title | text, e.g. On my way | Hi {first_name}, your tech is on the way.",
+    )
+
     class Meta:
         model = MessagingSettings
         fields = [
@@ -176,6 +183,20 @@ class MessagingSettingsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["ring_through"].initial = "\n".join(self.instance.ring_through_numbers or [])
+        self.fields["saved"].initial = "\n".join(
+            f"{r['title']} | {r['body']}" for r in self.instance.saved_replies or []
+        )
+
+    def clean_saved(self):
+        replies = []
+        for number, line in enumerate(self.cleaned_data["saved"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            title, sep, body = line.partition("|")
+            if not sep or not title.strip() or not body.strip():
+                raise forms.ValidationError(f"Line {number}: write it as Title | text.")
+            replies.append({"title": title.strip()[:60], "body": body.strip()[:1600]})
+        return replies
 
     def clean_ring_through(self):
         from common.errors import ApplicationError
@@ -198,4 +219,5 @@ class MessagingSettingsForm(forms.ModelForm):
 
     def save(self, commit=True):
         self.instance.ring_through_numbers = self.cleaned_data["ring_through"]
+        self.instance.saved_replies = self.cleaned_data["saved"]
         return super().save(commit)

@@ -14,7 +14,7 @@ from users.roles import STAFF_ROLES
 
 from . import messaging
 from .forms import AssignForm
-from .models import Conversation, Message
+from .models import Conversation, Message, MessagingSettings
 from .webchat import services as webchat
 
 
@@ -69,6 +69,13 @@ def _thread_context(conversation: Conversation) -> dict:
         "reply_to": to,
         "reply_email": email or "",
         "reply_chat": webchat.last_inbound_is_chat(conversation),
+        "saved_replies": [
+            {
+                "title": r["title"],
+                "body": messaging.render_template(r["body"], customer=conversation.customer),
+            }
+            for r in MessagingSettings.current().saved_replies
+        ],
         "assign_form": AssignForm(initial={"assigned_to": conversation.assigned_to_id}),
     }
 

@@ -449,6 +449,9 @@ class MessagingSettings(models.Model):
     help_template = models.TextField(
         default="{business_name}: {business_phone}. Reply STOP to opt out, START to opt back in."
     )
+    saved_replies = models.JSONField(
+        default=list, blank=True, help_text='Canned replies for the inbox: [{"title": ..., "body": ...}].'
+    )
     quiet_hours_start = models.TimeField(default="21:00", help_text="No automated texts from this time...")
     quiet_hours_end = models.TimeField(
         default="08:00", help_text="...until this time (customer's time zone)."

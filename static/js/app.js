@@ -39,6 +39,16 @@
     if (event.detail.successful && form.matches && form.matches("form.reply")) form.reset();
   });
 
+  // Saved replies: <select data-insert-into="textarea id"> puts the chosen text in the reply box.
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest("select[data-insert-into]");
+    if (!select || !select.value) return;
+    var box = document.getElementById(select.getAttribute("data-insert-into"));
+    box.value = select.value;
+    box.focus();
+    select.selectedIndex = 0;
+  });
+
   // Buttons asking for confirmation: <button data-confirm="Really?">.
   document.addEventListener("submit", function (event) {
     var button = event.submitter;

@@ -100,3 +100,28 @@ def test_the_owner_sets_ring_through_numbers_and_templates(owner, client_for, bu
 
 def test_office_cannot_change_messaging_settings(office, client_for, business):
     assert client_for(office).get(reverse("crm:messaging-settings")).status_code == 403
+
+
+def test_saved_replies_are_offered_with_merge_fields_filled_in(office, owner, client_for, texted):
+    from crm.models import MessagingSettings
+
+    _, conversation = texted
+    data = {
+        "ring_through": "",
+        "ring_seconds": "20",
+        "missed_call_template": "x",
+        "missed_call_window_minutes": "30",
+        "instant_reply_template": "x",
+        "help_template": "x",
+        "quiet_hours_start": "21:00",
+        "quiet_hours_end": "08:00",
+        "saved": "On my way | Hi {first_name}, {business_name} is on the way.",
+    }
+    assert client_for(owner).post(reverse("crm:messaging-settings"), data).status_code == 302
+    assert MessagingSettings.current().saved_replies == [
+        {"title": "On my way", "body": "Hi {first_name}, {business_name} is on the way."}
+    ]
+    body = client_for(office).get(reverse("crm:inbox-conversation", args=[conversation.pk])).content.decode()
+    assert '<option value="Hi Ana, Test Plumbing Co is on the way.">On my way</option>' in body
+    bad = client_for(owner).post(reverse("crm:messaging-settings"), {**data, "saved": "no separator here"})
+    assert "write it as Title | text" in bad.content.decode()
