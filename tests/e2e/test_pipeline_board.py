@@ -24,12 +24,17 @@ def board_setup(e2e_business):
 
 
 def drag(page, card, target):
-    """Drag with the mouse, in steps, the way a person does (SortableJS runs in fallback mode)."""
+    """Drag with the mouse, in steps, the way a person does (SortableJS runs in fallback mode); linger
+    over the target so a busy machine has time to notice where the card is."""
     box, goal = card.bounding_box(), target.bounding_box()
+    x, y = goal["x"] + goal["width"] / 2, goal["y"] + min(40, goal["height"] / 2)
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 20)
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] / 2 + 10, box["y"] + 30, steps=5)
-    page.mouse.move(goal["x"] + goal["width"] / 2, goal["y"] + 40, steps=20)
+    page.mouse.move(x, y, steps=25)
+    for dx in (3, -3, 0):
+        page.wait_for_timeout(80)
+        page.mouse.move(x + dx, y + 2, steps=2)
     page.mouse.up()
 
 
