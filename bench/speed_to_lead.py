@@ -162,10 +162,13 @@ def setup_django(env: dict) -> None:
     ), "quiet hours 00:00-00:00 still hold texts"
 
 
-def start_worker(env: dict, pool: str) -> subprocess.Popen:
+def start_worker(env: dict, pool: str, queues: str = "celery,sms", concurrency: int = 4) -> subprocess.Popen:
     args = (
-        ["--pool=threads", "--concurrency=4"] if pool == "threads" else ["--pool=prefork", "--concurrency=2"]
+        ["--pool=threads", f"--concurrency={concurrency}"]
+        if pool == "threads"
+        else ["--pool=prefork", "--concurrency=2"]
     )
+    args += ["-Q", queues, "-n", f"{queues.replace(',', '-')}@%h"]
     return subprocess.Popen(
         [
             str(ROOT / ".venv/bin/celery"),
@@ -331,10 +334,13 @@ def main() -> None:
     }
     setup_django(env)
     redis.Redis.from_url(CACHE_REDIS_URL, socket_connect_timeout=1).flushdb()
-    server = worker = None
+    server = worker = sms_worker = None
     try:
         server = start_gunicorn(env, port)
-        worker = start_worker(env, args.pool)
+        # Production shape: a worker for everything, and one that only sends texts (queue "sms"),
+        # so lead captures and event fan-out never wait in front of a text-back.
+        worker = start_worker(env, args.pool, queues="celery")
+        sms_worker = start_worker(env, args.pool, queues="sms")
         # Warm-up (not counted): waits until the worker consumes, and warms both gunicorn workers.
         warm = [missed_call(base, 90_000 + i) for i in range(6)]
         if not wait_for(fake, [r["to"] for r in warm], 60):
@@ -346,10 +352,10 @@ def main() -> None:
         app = summarize(fake, results)
         load = os.getloadavg()[0]
     finally:
-        for proc in (worker, server):
+        for proc in (sms_worker, worker, server):
             if proc is not None:
                 proc.terminate()
-        for proc in (worker, server):
+        for proc in (sms_worker, worker, server):
             if proc is not None:
                 try:
                     proc.wait(20)

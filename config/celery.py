@@ -10,7 +10,15 @@ app = Celery("homeservice")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()  # <app>.tasks of every installed app
 # task modules inside app packages
-app.autodiscover_tasks(["crm.imports", "integrations.leadsources", "integrations.sms", "integrations.email"])
+app.autodiscover_tasks(  # task modules inside app packages
+    [
+        "crm.imports",
+        "integrations.leadsources",
+        "integrations.sms",
+        "integrations.email",
+        "integrations.twilio",
+    ]
+)
 
 app.conf.beat_schedule = {
     "worker-heartbeat": {"task": "events.tasks.heartbeat", "schedule": 15.0},

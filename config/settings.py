@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONCE, NONE, SELF
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RUN_DIR = BASE_DIR / ".run"
@@ -115,6 +116,15 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
+# Speed-to-lead work has its own queue, so a burst of lead captures or event fan-out never waits in
+# front of a text-back. Every worker consumes both queues unless started with -Q (a dedicated
+# `celery -A config worker -Q sms` worker keeps texts fast under load).
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("sms"))
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "integrations.twilio.tasks.call_text_back": {"queue": "sms"},
+    "integrations.sms.tasks.send_message": {"queue": "sms"},
+}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -20,6 +20,7 @@ from customers import selectors as customer_selectors
 from customers import services as customer_services
 from customers.models import ConsentEvent, Customer
 from events import services as events
+from events.services import enqueue
 from users.models import Business
 
 from .keywords import Intent, intent_of
@@ -64,25 +65,34 @@ CONSENT_ERRORS = {
 
 
 def call_receive(*, call_sid: str, from_number: str, to_number: str) -> Call:
-    """Store an inbound call once per CallSid: on the caller's customer, or on a new lead."""
-    existing = Call.objects.filter(call_sid=call_sid).first()
-    if existing:
-        return existing
+    """Store an inbound call once per CallSid and answer at once; who called (a customer, or a new lead)
+    is worked out by a worker (`call_identify`), so Twilio gets its TwiML in a few milliseconds."""
+    call, created = Call.objects.get_or_create(
+        call_sid=call_sid, defaults={"from_number": from_number, "to_number": to_number}
+    )
+    if created:
+        transaction.on_commit(lambda: enqueue("integrations.twilio.tasks.call_identify", call.pk))
+    return call
+
+
+def call_identify(*, call_id: int) -> Call:
+    """Put the call on the caller's customer, or on a new lead for an unknown number; once."""
     with transaction.atomic():
-        call, created = Call.objects.get_or_create(
-            call_sid=call_sid, defaults={"from_number": from_number, "to_number": to_number}
-        )
-        if not created:
+        call = Call.objects.select_for_update().get(pk=call_id)
+        if call.customer_id or call.lead_id:
             return call
-        call.customer, call.lead = _caller(from_number, call_sid)
+        call.customer, call.lead = _caller(call.from_number, call.call_sid)
         call.save(update_fields=["customer", "lead"])
+        text_back = call.text_back
+        if text_back is not None and text_back.customer_id is None and call.customer is not None:
+            messaging.message_attach(message=text_back, customer=call.customer, lead=call.lead)
         events.record(
             "crm.call.received",
             subject=call,
             actor_label="phone",
             links=[call.customer, call.lead],
-            summary=f"Call from {from_number}",
-            data={"call_id": call.pk, "call_sid": call_sid, "from": from_number},
+            summary=f"Call from {call.from_number}",
+            data={"call_id": call.pk, "call_sid": call.call_sid, "from": call.from_number},
         )
     return call
 
@@ -148,7 +158,8 @@ def _call_keep_recording(call: Call, recording_url: str) -> None:
 
 
 def _call_mark_missed(call: Call) -> None:
-    """Mark the (locked) call missed, publish call.missed and start the text-back."""
+    """Mark the (locked) call missed and publish call.missed; the text-back is decided by a worker
+    (`call_text_back`) right after commit, so the webhook answers in milliseconds."""
     call.missed = True
     call.save(update_fields=["missed"])
     events.publish(
@@ -159,9 +170,19 @@ def _call_mark_missed(call: Call) -> None:
         summary=f"Missed call from {call.from_number}",
         data={"call_id": call.pk, "from": call.from_number, "customer_id": call.customer_id},
     )
-    call.text_back = missed_call_text_back(call=call)
-    if call.text_back is not None:
-        call.save(update_fields=["text_back"])
+    transaction.on_commit(lambda: enqueue("integrations.twilio.tasks.call_text_back", call.pk))
+
+
+def call_text_back(*, call_id: int) -> Call:
+    """The missed-call text, once per call (the row is locked; a text-back already set ends it)."""
+    with transaction.atomic():
+        call = Call.objects.select_for_update().get(pk=call_id)
+        if not call.missed or call.text_back_id:
+            return call
+        call.text_back = missed_call_text_back(call=call)
+        if call.text_back is not None:
+            call.save(update_fields=["text_back"])
+    return call
 
 
 def missed_call_text_back(*, call: Call) -> Message | None:

@@ -30,12 +30,14 @@ def rules(business) -> MessagingSettings:
 
 
 @pytest.fixture
-def twilio_post(client: Client):
-    """POST form data the way Twilio does, signed; `signature=` overrides the header ('' sends none)."""
+def twilio_post(client: Client, django_capture_on_commit_callbacks):
+    """POST form data the way Twilio does, signed; `signature=` overrides the header ('' sends none).
+    What the webhook queues after commit runs too (eagerly), as a worker would right after."""
 
     def post(path: str, params: dict, *, signature: str | None = None):
         signature = sign(path, params) if signature is None else signature
         headers = {"X-Twilio-Signature": signature} if signature else {}
-        return client.post(path, params, headers=headers)
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(path, params, headers=headers)
 
     return post
