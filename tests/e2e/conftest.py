@@ -21,6 +21,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.conftest import missing_service
+from tests.e2e.hostsite import HostSite
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -175,3 +176,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if _saved:
         terminalreporter.write_sep("-", "browser screenshots")
         terminalreporter.write_line(f"{len(_saved)} screenshots in {SCREENSHOT_DIR}")
+
+
+@pytest.fixture
+def host_site():
+    """Somebody else's website on another local port (another origin), pages set by the test."""
+    site = HostSite()
+    site.start()
+    yield site
+    site.stop()

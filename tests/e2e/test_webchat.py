@@ -2,10 +2,6 @@
 the chat in Chromium and writes, the office answers from the inbox, and the answer appears in the visitor's
 panel within seconds."""
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
-
 import pytest
 from django.core.cache import cache
 from playwright.sync_api import Page, expect
@@ -47,47 +43,11 @@ __SNIPPET__
 """
 
 
-class HostSite:
-    """The plumber's website: another origin, one page, served from a thread."""
-
-    def __init__(self):
-        self.page = ""
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                if urlsplit(self.path).path != "/":
-                    self.send_error(404)
-                    return
-                data = site.page.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.origin = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-
-@pytest.fixture
-def host_site():
-    site = HostSite()
-    site.thread.start()
-    yield site
-    site.server.shutdown()
-    site.server.server_close()
-
-
 @pytest.fixture
 def web_form(db, host_site, live_server, e2e_business):
     source = Source.objects.create(name="Website", slug="website", kind=Source.Kind.WEB_FORM)
     form = WebForm.objects.create(name="Homepage form", source=source, allowed_origins=[host_site.origin])
-    host_site.page = HOST_PAGE.replace(
+    host_site.pages["/"] = HOST_PAGE.replace(
         "__SNIPPET__", f'<script src="{live_server.url}/chat/{form.public_id}/chat.js" async></script>'
     )
     return form

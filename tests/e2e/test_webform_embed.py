@@ -2,8 +2,6 @@
 request from it in Chromium, and the office finds the lead with the ad click that brought the visitor."""
 
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
@@ -54,47 +52,6 @@ HOST_PAGE = """<!doctype html>
 """
 
 
-class HostSite:
-    """The plumber's website: another origin, pages set by the test, served from a thread."""
-
-    def __init__(self):
-        self.pages: dict[str, str] = {}
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = site.pages.get(urlsplit(self.path).path)
-                if body is None:
-                    self.send_error(404)
-                    return
-                data = body.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_port
-        self.origin = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def add(self, path: str, snippet: str) -> None:
-        self.pages[path] = HOST_PAGE.replace("__SNIPPET__", snippet)
-
-
-@pytest.fixture
-def host_site():
-    site = HostSite()
-    site.thread.start()
-    yield site
-    site.server.shutdown()
-    site.server.server_close()
-
-
 @pytest.fixture
 def web_form(db, host_site, live_server, e2e_business):
     source = Source.objects.create(name="Website", slug="website", kind=Source.Kind.WEB_FORM)
@@ -109,8 +66,8 @@ def web_form(db, host_site, live_server, e2e_business):
     # The very code the office copies from the form's page.
     request = RequestFactory().get("/", headers={"Host": urlsplit(live_server.url).netloc})
     code = embed_code(request, form)
-    host_site.add("/", code["script_snippet"])
-    host_site.add("/iframe", code["iframe_snippet"])
+    host_site.pages["/"] = HOST_PAGE.replace("__SNIPPET__", code["script_snippet"])
+    host_site.pages["/iframe"] = HOST_PAGE.replace("__SNIPPET__", code["iframe_snippet"])
     return form
 
 
