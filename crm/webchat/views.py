@@ -30,12 +30,12 @@ from ..webforms.public_views import (
     EMBED_MAX_AGE,
     PREFLIGHT_MAX_AGE,
     BadBody,
-    _active_form,
-    _client_ip,
-    _js_literal,
-    _origin_allowed,
-    _parse,
-    _too_large,
+    active_form,
+    client_ip,
+    js_literal,
+    origin_allowed,
+    parse_submission,
+    too_large,
 )
 from ..webforms.ratelimit import rate_exceeded, rate_parse
 from . import services
@@ -61,7 +61,7 @@ def _error(status: int, detail: str, field: str | None = None) -> JsonResponse:
 
 
 def _preflight(request, web_form) -> HttpResponse:
-    if not _origin_allowed(request, web_form):
+    if not origin_allowed(request, web_form):
         return _error(403, "origin not allowed")
     response = HttpResponse(status=204)
     response["Access-Control-Allow-Methods"] = "GET, POST"
@@ -72,12 +72,12 @@ def _preflight(request, web_form) -> HttpResponse:
 
 def _read(request, web_form) -> dict | JsonResponse:
     """The JSON body of a POST, or the error answer (origin, size, unreadable)."""
-    if not _origin_allowed(request, web_form):
+    if not origin_allowed(request, web_form):
         return _error(403, "origin not allowed")
-    if _too_large(request):
+    if too_large(request):
         return _error(413, "The request is too large.")
     try:
-        return _parse(request)
+        return parse_submission(request)
     except BadBody as error:
         return _error(400, str(error), "body")
 
@@ -105,7 +105,7 @@ def _str(data: dict, name: str) -> str:
 @never_cache
 @require_http_methods(["POST", "OPTIONS"])
 def chat_start_view(request: HttpRequest, public_id) -> HttpResponse:
-    web_form = _active_form(public_id)
+    web_form = active_form(public_id)
     if request.method == "OPTIONS":
         return _cors(request, web_form, _preflight(request, web_form))
     return _cors(request, web_form, _start(request, web_form))
@@ -115,7 +115,7 @@ def _start(request, web_form) -> HttpResponse:
     data = _read(request, web_form)
     if isinstance(data, HttpResponse):
         return data
-    ip = _client_ip(request)
+    ip = client_ip(request)
     if rate_exceeded(key=f"webchat:{web_form.public_id}:{ip}", rate=settings.WEB_FORM_RATE_LIMIT):
         return _too_many()
     if data.get(HONEYPOT):
@@ -144,7 +144,7 @@ def _start(request, web_form) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST", "OPTIONS"])
 def chat_messages_view(request: HttpRequest, public_id, token: str) -> HttpResponse:
-    web_form = _active_form(public_id)
+    web_form = active_form(public_id)
     if request.method == "OPTIONS":
         return _cors(request, web_form, _preflight(request, web_form))
     if request.method == "POST":
@@ -160,7 +160,7 @@ def _conversation(web_form, token):
 
 
 def _poll(request, web_form, token) -> HttpResponse:
-    if not _origin_allowed(request, web_form):
+    if not origin_allowed(request, web_form):
         return _error(403, "origin not allowed")
     conversation = _conversation(web_form, token)
     if isinstance(conversation, HttpResponse):
@@ -180,7 +180,7 @@ def _post(request, web_form, token) -> HttpResponse:
     conversation = _conversation(web_form, token)
     if isinstance(conversation, HttpResponse):
         return conversation
-    key = f"webchat-msg:{conversation.pk}:{_client_ip(request)}"
+    key = f"webchat-msg:{conversation.pk}:{client_ip(request)}"
     if rate_exceeded(key=key, rate=MESSAGE_RATE_LIMIT):
         return _too_many()
     if data.get(HONEYPOT):
@@ -206,11 +206,11 @@ def _post(request, web_form, token) -> HttpResponse:
 @require_GET
 def chat_js(request: HttpRequest, public_id) -> HttpResponse:
     """The script a customer's site loads: a "Chat with us" button and the chat panel, built in the page."""
-    web_form = _active_form(public_id)
+    web_form = active_form(public_id)
     response = render(
         request,
         "crm/webchat/chat.js",
-        {"config": mark_safe(_js_literal(_config(request, web_form)))},  # noqa: S308
+        {"config": mark_safe(js_literal(_config(request, web_form)))},  # noqa: S308
         content_type="application/javascript; charset=utf-8",
     )
     patch_cache_control(response, public=True, max_age=EMBED_MAX_AGE)

@@ -47,7 +47,7 @@ class BadBody(Exception):
     pass
 
 
-def _active_form(public_id) -> WebForm:
+def active_form(public_id) -> WebForm:
     return get_object_or_404(WebForm.objects.select_related("source"), public_id=public_id, is_active=True)
 
 
@@ -59,7 +59,7 @@ def _active_form(public_id) -> WebForm:
 @xframe_options_exempt
 @require_http_methods(["GET", "POST", "OPTIONS"])
 def webform_public(request: HttpRequest, public_id) -> HttpResponse:
-    web_form = _active_form(public_id)
+    web_form = active_form(public_id)
     if request.method == "OPTIONS":
         response = _preflight(request, web_form)
     elif request.method == "POST":
@@ -86,7 +86,7 @@ def _page(request, web_form, form: LeadForm, *, attribution: dict, sent=False, d
     return response
 
 
-def _origin_allowed(request, web_form) -> bool:
+def origin_allowed(request, web_form) -> bool:
     """No Origin (a server, curl) or our own host (the iframe page) is fine; other sites must be listed.
 
     Our own host is compared without the scheme: behind a TLS proxy Django may see http while the browser
@@ -107,7 +107,7 @@ def _with_cors(request, web_form, response: HttpResponse) -> HttpResponse:
 
 
 def _preflight(request, web_form) -> HttpResponse:
-    if not _origin_allowed(request, web_form):
+    if not origin_allowed(request, web_form):
         return _forbidden_origin()
     response = HttpResponse(status=204)
     response["Access-Control-Allow-Methods"] = "POST"
@@ -121,19 +121,19 @@ def _forbidden_origin() -> JsonResponse:
 
 
 def _submit(request, web_form) -> HttpResponse:
-    if not _origin_allowed(request, web_form):
+    if not origin_allowed(request, web_form):
         return _forbidden_origin()
-    if _too_large(request):
+    if too_large(request):
         return JsonResponse({"detail": "The request is too large."}, status=413)
     try:
-        data = _parse(request)
+        data = parse_submission(request)
     except BadBody as error:
         return JsonResponse(
             {"detail": "The request could not be read.", "errors": {"body": [str(error)]}}, status=400
         )
     form = lead_form_for(web_form, data)
     if rate_exceeded(
-        key=f"webform:{web_form.public_id}:{_client_ip(request)}", rate=settings.WEB_FORM_RATE_LIMIT
+        key=f"webform:{web_form.public_id}:{client_ip(request)}", rate=settings.WEB_FORM_RATE_LIMIT
     ):
         _hold_as_spam(web_form, form, data, reason="rate_limited")
         return _too_many(request, web_form, form, data)
@@ -147,7 +147,7 @@ def _submit(request, web_form) -> HttpResponse:
                 contact=form.contact(),
                 attribution=_attribution(data),
                 raw_payload=data,
-                visitor_ip=_client_ip(request),
+                visitor_ip=client_ip(request),
             )
         except ApplicationError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
@@ -156,7 +156,7 @@ def _submit(request, web_form) -> HttpResponse:
     return _invalid(request, web_form, form, data)
 
 
-def _too_large(request) -> bool:
+def too_large(request) -> bool:
     # The declared length is what is read: WSGI never hands Django more than CONTENT_LENGTH bytes.
     try:
         return int(request.META.get("CONTENT_LENGTH") or 0) > settings.LEADS_MAX_BODY_BYTES
@@ -164,7 +164,7 @@ def _too_large(request) -> bool:
         return True
 
 
-def _parse(request) -> dict:
+def parse_submission(request) -> dict:
     if request.content_type == "application/json":
         try:
             data = json.loads(request.body or b"null")
@@ -176,7 +176,7 @@ def _parse(request) -> dict:
     return {key: values[0] if len(values) == 1 else values for key, values in request.POST.lists()}
 
 
-def _client_ip(request) -> str:
+def client_ip(request) -> str:
     # REMOTE_ADDR only: behind a proxy, the proxy must set it to the visitor's address (docs/channels).
     return request.META.get("REMOTE_ADDR", "")
 
@@ -241,11 +241,11 @@ def _too_many(request, web_form, form, data) -> HttpResponse:
 @require_GET
 def webform_embed_js(request: HttpRequest, public_id) -> HttpResponse:
     """The script a customer's site loads: it builds the form in the page and posts JSON to us."""
-    web_form = _active_form(public_id)
+    web_form = active_form(public_id)
     response = render(
         request,
         "crm/webforms/embed.js",
-        {"config": mark_safe(_js_literal(_embed_config(request, web_form)))},  # noqa: S308
+        {"config": mark_safe(js_literal(_embed_config(request, web_form)))},  # noqa: S308
         content_type="application/javascript; charset=utf-8",
     )
     patch_cache_control(response, public=True, max_age=EMBED_MAX_AGE)
@@ -268,6 +268,6 @@ def _embed_config(request, web_form: WebForm) -> dict:
     }
 
 
-def _js_literal(value) -> str:
+def js_literal(value) -> str:
     """JSON that is also safe inside any JavaScript source (no `</script>`, no raw line separators)."""
     return json.dumps(value, ensure_ascii=False).translate(JS_ESCAPES)
