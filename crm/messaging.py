@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from common.errors import ApplicationError
@@ -221,13 +222,9 @@ def _touch_conversation(message: Message, *, unread: bool) -> None:
     if message.conversation_id is None:
         return
     changes = {"last_message_at": message.created_at, "last_message_preview": message.body[:160]}
-    conversation = Conversation.objects.select_for_update().get(pk=message.conversation_id)
-    for name, value in changes.items():
-        setattr(conversation, name, value)
     if unread:
-        conversation.unread_count += 1
-        conversation.status = Conversation.Status.OPEN
-    conversation.save()
+        changes |= {"unread_count": F("unread_count") + 1, "status": Conversation.Status.OPEN}
+    Conversation.objects.filter(pk=message.conversation_id).update(**changes)
 
 
 def _record(message: Message, actor, what: str) -> None:

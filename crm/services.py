@@ -217,7 +217,7 @@ def _capture(
         prop = _property_for(customer, contact, actor, actor_label)
     campaign = campaign or _campaign_for(attribution) or (web_form.campaign if web_form else None)
     first_source, first_campaign = (
-        _first_touch(customer, source, campaign) if customer else (source, campaign)
+        _first_touch(customer, source, campaign) if customer and not new_customer else (source, campaign)
     )
     if contact.warnings:
         raw_payload = {**raw_payload, "_warnings": contact.warnings}
@@ -251,6 +251,7 @@ def _capture(
         "customer_id": customer.pk if customer else None,
         "new_customer": new_customer,
         "source": source.slug,
+        "source_kind": source.kind,
         "campaign_id": campaign.pk if campaign else None,
         "phone": phone,
         "email": email,
@@ -342,6 +343,10 @@ def _first_touch(customer: Customer, source: Source, campaign: Campaign | None):
 
 
 def _round_robin_next():
+    """The next user in the rotation; the settings row is locked only when the rotation is on, so
+    captures do not queue behind each other otherwise."""
+    if not PipelineSettings.objects.filter(round_robin_enabled=True).exists():
+        return None
     rules = PipelineSettings.objects.select_for_update().order_by("pk").first()
     if rules is None or not rules.round_robin_enabled:
         return None

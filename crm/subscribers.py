@@ -26,7 +26,11 @@ def win_lead_from_work(event) -> None:
     services.lead_win(lead=lead, actor=None, actor_label=event.milestone, reason=event.milestone)
 
 
-@subscriber("lead.created", name="crm.instant_reply")
+@subscriber(
+    "lead.created",
+    name="crm.instant_reply",
+    when=lambda data: data.get("source_kind", INSTANT_REPLY_KINDS[0]) in INSTANT_REPLY_KINDS,
+)
 def instant_reply(event) -> None:
     """A lead from a form, a webhook or an ad gets a text within a second (once: the delivery is recorded)."""
     lead = Lead.objects.select_related("source", "customer").filter(pk=event.data.get("lead_id")).first()

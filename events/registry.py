@@ -22,15 +22,24 @@ class Subscriber:
     name: str
     milestones: tuple[str, ...]
     handler: Callable
+    when: Callable[[dict], bool] | None = None  # a cheap test of the event's data; False: not delivered
+
+    def wants(self, milestone: str, data: dict | None) -> bool:
+        return milestone in self.milestones and (self.when is None or data is None or self.when(data))
 
 
 _subscribers: dict[str, Subscriber] = {}
 
 
-def subscriber(*milestones: str, name: str | None = None) -> Callable:
+def subscriber(
+    *milestones: str, name: str | None = None, when: Callable[[dict], bool] | None = None
+) -> Callable:
+    """Register a handler for milestones. `when(event.data)` returning False skips the delivery
+    altogether (no Delivery row, no task): for subscribers that act on a small part of a busy milestone."""
+
     def decorator(handler: Callable) -> Callable:
         key = name or f"{handler.__module__}.{handler.__qualname__}"
-        _subscribers[key] = Subscriber(name=key, milestones=tuple(milestones), handler=handler)
+        _subscribers[key] = Subscriber(name=key, milestones=tuple(milestones), handler=handler, when=when)
         return handler
 
     return decorator
@@ -40,8 +49,9 @@ def unsubscribe(name: str) -> None:
     _subscribers.pop(name, None)
 
 
-def subscribers_for(milestone: str) -> list[Subscriber]:
-    return [s for s in _subscribers.values() if milestone in s.milestones]
+def subscribers_for(milestone: str, data: dict | None = None) -> list[Subscriber]:
+    """Who gets this milestone; with the event's data, only those whose `when` accepts it."""
+    return [s for s in _subscribers.values() if s.wants(milestone, data)]
 
 
 def get(name: str) -> Subscriber | None:

@@ -31,6 +31,7 @@ MILESTONES = frozenset(
         "estimate.declined",
         "job.scheduled",
         "job.dispatched",
+        "job.en_route",
         "job.completed",
         "job.canceled",
         "invoice.issued",
@@ -60,10 +61,15 @@ def record(
     links: Iterable[models.Model] = (),
     milestone: str = "",
 ) -> Event:
-    """Append one row to the activity log, on the timeline of `subject` and of each of `links`."""
+    """Append one row to the activity log, on the timeline of `subject` and of each of `links`.
+
+    A milestone nobody subscribes to (in this process's registry, filled at start-up; a subscriber's
+    `when` may decline by the event's data) is stored as already fanned out: no task, no sweep."""
+    deliver = bool(milestone) and bool(registry.subscribers_for(milestone, data or {}))
     event = Event.objects.create(
         code=code,
         milestone=milestone,
+        fanned_out_at=None if deliver or not milestone else timezone.now(),
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_label=actor_label,
         subject_type=ContentType.objects.get_for_model(subject),
@@ -75,7 +81,7 @@ def record(
     EventLink.objects.bulk_create(
         EventLink(event=event, target_type_id=ct, target_id=pk) for ct, pk in sorted(targets)
     )
-    if milestone:
+    if deliver:
         transaction.on_commit(lambda: enqueue("events.tasks.fan_out", event.pk))
     return event
 
@@ -113,7 +119,7 @@ def event_fan_out(*, event_id: int) -> list[Delivery]:
     with transaction.atomic():
         event = Event.objects.select_for_update().get(pk=event_id)
         deliveries = []
-        for sub in registry.subscribers_for(event.milestone):
+        for sub in registry.subscribers_for(event.milestone, event.data):
             delivery, _ = Delivery.objects.get_or_create(event=event, subscriber=sub.name)
             deliveries.append(delivery)
         if event.fanned_out_at is None:

@@ -49,7 +49,7 @@ def message_send(*, message_id: int) -> Message:
         sid = _look_for_earlier_send(backend, message)
         if sid:
             return _mark_sent(message, SendResult(sid=sid, status="sent"), adopted=True)
-    message = _start_attempt(message)
+        message = _start_attempt(message)
     try:
         result = backend.send(
             to=message.to_number,
@@ -63,7 +63,9 @@ def message_send(*, message_id: int) -> Message:
 
 
 def _claim(message_id: int) -> tuple[Message | None, bool]:
-    """Lock the row and decide: (message, resuming an interrupted send) or (None, False) to do nothing."""
+    """Lock the row and decide: (message, resuming an interrupted send) or (None, False) to do nothing.
+    A queued row is claimed in the same transaction: `sending`, attempts + 1 and the lease commit
+    before the provider is called, so a crash leaves a trace."""
     now = timezone.now()
     with transaction.atomic(durable=True):
         message = Message.objects.select_for_update().get(pk=message_id)
@@ -79,6 +81,7 @@ def _claim(message_id: int) -> tuple[Message | None, bool]:
         if refusal:
             _finish(message, S.SUPPRESSED, error_message=f"Not sent: {refusal}", code="suppressed")
             return None, False
+        _lease(message)
     return message, False
 
 
@@ -111,15 +114,23 @@ def _start_attempt(message: Message) -> Message:
     """Commit `sending` and the attempt before the provider is called: a crash leaves a trace."""
     with transaction.atomic(durable=True):
         message = Message.objects.select_for_update().get(pk=message.pk)
-        message.status, message.attempts = S.SENDING, message.attempts + 1
-        message.not_before = timezone.now() + SEND_LEASE
-        message.save(update_fields=["status", "attempts", "not_before"])
+        _lease(message)
     return message
+
+
+def _lease(message: Message) -> None:
+    message.status, message.attempts = S.SENDING, message.attempts + 1
+    message.not_before = timezone.now() + SEND_LEASE
+    message.save(update_fields=["status", "attempts", "not_before"])
 
 
 def _mark_sent(message: Message, result: SendResult, *, adopted: bool = False) -> Message:
     with transaction.atomic(durable=True):
-        message = Message.objects.select_for_update().get(pk=message.pk)
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("customer", "lead")
+            .get(pk=message.pk)
+        )
         if message.status not in (S.SENDING, S.QUEUED):
             return message  # the status callback got here first
         message.provider_sid, message.sent_at = result.sid, timezone.now()

@@ -78,7 +78,7 @@ def call_receive(*, call_sid: str, from_number: str, to_number: str) -> Call:
 def call_identify(*, call_id: int) -> Call:
     """Put the call on the caller's customer, or on a new lead for an unknown number; once."""
     with transaction.atomic():
-        call = Call.objects.select_for_update().get(pk=call_id)
+        call = _locked_calls().get(pk=call_id)
         if call.customer_id or call.lead_id:
             return call
         call.customer, call.lead = _caller(call.from_number, call.call_sid)
@@ -118,15 +118,21 @@ def call_status_update(
 ) -> Call | None:
     """The Dial action / status callback: record how the call ended; a missed call texts back once."""
     with transaction.atomic():
-        call = Call.objects.select_for_update().filter(call_sid=call_sid).first()
+        call = _locked_calls().filter(call_sid=call_sid).first()
         if call is None:
             return None
-        _call_apply_status(call, call_status, dial_status)
+        missed = not call.missed and _is_missed(call_status, dial_status, recording_url)
+        _call_apply_status(call, call_status, dial_status, missed=missed)
         if recording_url and recording_url != call.recording_url:
             _call_keep_recording(call, recording_url)
-        if not call.missed and _is_missed(call_status, dial_status, recording_url):
-            _call_mark_missed(call)
+        if missed:
+            _call_publish_missed(call)
     return call
+
+
+def _locked_calls():
+    """Calls locked for update, with what their timeline links need (only the call row is locked)."""
+    return Call.objects.select_for_update(of=("self",)).select_related("customer", "lead")
 
 
 def _is_missed(call_status: str, dial_status: str, recording_url: str) -> bool:
@@ -136,12 +142,13 @@ def _is_missed(call_status: str, dial_status: str, recording_url: str) -> bool:
     return call_status in MISSED_DIAL_STATUSES or bool(recording_url)
 
 
-def _call_apply_status(call: Call, call_status: str, dial_status: str) -> None:
+def _call_apply_status(call: Call, call_status: str, dial_status: str, *, missed: bool) -> None:
     call.status = call_status or call.status
     call.dial_status = dial_status or call.dial_status
+    call.missed = call.missed or missed
     if call.ended_at is None and call_status in ENDED_CALL_STATUSES:
         call.ended_at = timezone.now()
-    call.save(update_fields=["status", "dial_status", "ended_at"])
+    call.save(update_fields=["status", "dial_status", "missed", "ended_at"])
 
 
 def _call_keep_recording(call: Call, recording_url: str) -> None:
@@ -157,11 +164,9 @@ def _call_keep_recording(call: Call, recording_url: str) -> None:
     )
 
 
-def _call_mark_missed(call: Call) -> None:
-    """Mark the (locked) call missed and publish call.missed; the text-back is decided by a worker
+def _call_publish_missed(call: Call) -> None:
+    """Publish call.missed for the (locked, just marked) call; the text-back is decided by a worker
     (`call_text_back`) right after commit, so the webhook answers in milliseconds."""
-    call.missed = True
-    call.save(update_fields=["missed"])
     events.publish(
         "call.missed",
         subject=call,
@@ -176,7 +181,7 @@ def _call_mark_missed(call: Call) -> None:
 def call_text_back(*, call_id: int) -> Call:
     """The missed-call text, once per call (the row is locked; a text-back already set ends it)."""
     with transaction.atomic():
-        call = Call.objects.select_for_update().get(pk=call_id)
+        call = _locked_calls().get(pk=call_id)
         if not call.missed or call.text_back_id:
             return call
         call.text_back = missed_call_text_back(call=call)
