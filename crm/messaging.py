@@ -7,7 +7,7 @@ number that asked to stop in a sentence gets no automated or marketing text unti
 """
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -21,7 +21,8 @@ from events import services as events
 from events.services import enqueue
 from users.models import Business
 
-from .models import Conversation, Lead, Message, MessagingSettings
+from .models import Conversation, Lead, Message
+from .quiet_hours import quiet_hours_release
 
 OPT_OUT_FOOTER = "Reply STOP to opt out."
 HELD_PURPOSES = (Message.Purpose.AUTOMATED, Message.Purpose.MARKETING)
@@ -54,9 +55,13 @@ def message_queue(
     template: str = "",
     actor=None,
     now: datetime | None = None,
+    queue_send: bool = True,
 ) -> Message:
     """Put one text in the outbox; the send is queued after commit. Returns the Message, possibly
-    `suppressed` (opted out, landline) or `held` until quiet hours end (automated and marketing only)."""
+    `suppressed` (opted out, landline) or `held` until quiet hours end (automated and marketing only).
+
+    `queue_send=False`: the caller sends the committed row itself (a worker already running, e.g. the
+    missed-call text-back, saves a trip through the broker); the outbox sweep still covers a crash."""
     to = customer_services.phone_normalize(to, field_name="to")
     body = (body or "").strip()
     if not body:
@@ -89,13 +94,14 @@ def message_queue(
             error_message=f"Not sent: {refusal}" if refusal else "",
         )
         if not refusal and purpose in HELD_PURPOSES:
-            release = quiet_hours_release(now=now, customer=customer)
-            if release:
-                message.status, message.not_before = Message.Status.HELD, release
-                message.save(update_fields=["status", "not_before"])
+            hold = quiet_hours_release(now=now, number=to, customer=customer, purpose=purpose)
+            if hold:
+                message.status = Message.Status.HELD
+                message.not_before, message.hold_rule = hold
+                message.save(update_fields=["status", "not_before", "hold_rule"])
         _touch_conversation(message, unread=False)
         _record(message, actor, "queued" if not refusal else "suppressed")
-        if message.status == Message.Status.QUEUED:
+        if message.status == Message.Status.QUEUED and queue_send:
             transaction.on_commit(lambda: enqueue("integrations.sms.tasks.send_message", message.pk))
     return message
 
@@ -132,49 +138,35 @@ def _with_identity(body: str) -> str:
     return body
 
 
-def quiet_hours_release(*, now: datetime, customer: Customer | None) -> datetime | None:
-    """When quiet hours are on for the customer (their property's time zone, else the business's), the
-    moment they end; otherwise None."""
-    rules = MessagingSettings.current()
-    tz = Business.current().tzinfo
-    if customer is not None:
-        prop = customer.properties.exclude(time_zone="").first()
-        if prop is not None:
-            from zoneinfo import ZoneInfo
-
-            tz = ZoneInfo(prop.time_zone)
-    local = timezone.localtime(now, tz)
-    start, end = _as_time(rules.quiet_hours_start), _as_time(rules.quiet_hours_end)
-    t = local.time()
-    quiet = (start <= t or t < end) if start > end else (start <= t < end)
-    if not quiet:
-        return None
-    day = local.date() if t < end else local.date() + timedelta(days=1)
-    return timezone.make_aware(datetime.combine(day, end), tz)
-
-
-def _as_time(value) -> time:
-    return value if isinstance(value, time) else time.fromisoformat(str(value))
-
-
 def message_release_held(*, now: datetime | None = None) -> int:
-    """Queue the held texts whose quiet hours are over (a periodic task)."""
+    """Let the held texts whose time came go (a periodic task); returns how many left the hold. Each is
+    checked again first: consent (suppressed if it changed) and quiet hours (a customer who moved, or
+    rules that changed, hold it again with the new rule)."""
     now = now or timezone.now()
     ids = list(
         Message.objects.filter(status=Message.Status.HELD, not_before__lte=now).values_list("pk", flat=True)
     )
+    released = 0
     for pk in ids:
         with transaction.atomic():
             message = Message.objects.select_for_update().get(pk=pk)
             if message.status != Message.Status.HELD:
                 continue
             refusal = customer_services.consent_check(number=message.to_number, purpose=message.purpose)
+            hold = not refusal and quiet_hours_release(
+                now=now, number=message.to_number, customer=message.customer, purpose=message.purpose
+            )
+            if hold:
+                message.not_before, message.hold_rule = hold
+                message.save(update_fields=["not_before", "hold_rule"])
+                continue
             message.status = Message.Status.SUPPRESSED if refusal else Message.Status.QUEUED
             message.error_message = f"Not sent: {refusal}" if refusal else ""
             message.save(update_fields=["status", "error_message"])
+            released += 1
             if not refusal:
                 transaction.on_commit(lambda pk=pk: enqueue("integrations.sms.tasks.send_message", pk))
-    return len(ids)
+    return released
 
 
 def message_receive(

@@ -558,6 +558,9 @@ class Message(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     template = models.CharField(max_length=40, blank=True, help_text="Which automation wrote it, if any.")
     not_before = models.DateTimeField(null=True, blank=True, help_text="Held until (quiet hours).")
+    hold_rule = models.CharField(
+        max_length=200, blank=True, help_text="The quiet-hours rule that held it, and where the recipient is."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
