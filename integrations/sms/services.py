@@ -62,6 +62,17 @@ def message_send(*, message_id: int) -> Message:
     return _mark_sent(message, result)
 
 
+def message_send_now(*, message_id: int) -> Message | None:
+    """Send a just-committed row from a worker that is already running. A failure is left to the
+    outbox (the row is back in `queued` with its retry time, or `sending` when it may have gone out;
+    the sweep queues it again), never raised to the caller."""
+    try:
+        return message_send(message_id=message_id)
+    except SmsError as error:
+        logger.warning("SMS %s not sent yet (%s); the outbox sweep retries it.", message_id, error.message)
+        return None
+
+
 def _claim(message_id: int) -> tuple[Message | None, bool]:
     """Lock the row and decide: (message, resuming an interrupted send) or (None, False) to do nothing.
     A queued row is claimed in the same transaction: `sending`, attempts + 1 and the lease commit

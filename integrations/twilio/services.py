@@ -21,6 +21,7 @@ from customers import services as customer_services
 from customers.models import ConsentEvent, Customer
 from events import services as events
 from events.services import enqueue
+from integrations.sms import services as sms_services
 from users.models import Business
 
 from .keywords import Intent, intent_of
@@ -179,20 +180,26 @@ def _call_publish_missed(call: Call) -> None:
 
 
 def call_text_back(*, call_id: int) -> Call:
-    """The missed-call text, once per call (the row is locked; a text-back already set ends it)."""
+    """The missed-call text, once per call (the row is locked; a text-back already set ends it).
+
+    The outbox row commits first; then this worker sends it at once instead of queueing a second task
+    (the caller is waiting). A failed or interrupted send is the outbox's: retried by the sweep."""
     with transaction.atomic():
         call = _locked_calls().get(pk=call_id)
         if not call.missed or call.text_back_id:
             return call
-        call.text_back = missed_call_text_back(call=call)
+        call.text_back = missed_call_text_back(call=call, queue_send=False)
         if call.text_back is not None:
             call.save(update_fields=["text_back"])
+    if call.text_back is not None and call.text_back.status == Message.Status.QUEUED:
+        sms_services.message_send_now(message_id=call.text_back.pk)
     return call
 
 
-def missed_call_text_back(*, call: Call) -> Message | None:
+def missed_call_text_back(*, call: Call, queue_send: bool = True) -> Message | None:
     """Queue one "sorry we missed you" text, unless it is off, the number may not get automated texts,
-    or a text-back already went to the number within the window."""
+    or a text-back already went to the number within the window. `queue_send=False`: the caller
+    sends the committed row itself (see crm.messaging.message_queue)."""
     rules = MessagingSettings.current()
     number = _e164(call.from_number)
     if not (rules.missed_call_text_enabled and number) or call.text_back_id:
@@ -209,6 +216,7 @@ def missed_call_text_back(*, call: Call) -> Message | None:
         template=MISSED_CALL_TEMPLATE,
         customer=call.customer,
         lead=call.lead,
+        queue_send=queue_send,
     )
 
 
