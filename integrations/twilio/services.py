@@ -77,12 +77,20 @@ def call_receive(*, call_sid: str, from_number: str, to_number: str) -> Call:
 
 
 def call_identify(*, call_id: int) -> Call:
-    """Put the call on the caller's customer, or on a new lead for an unknown number; once."""
+    """Put the call on the caller's customer, or on a new lead for an unknown number; once.
+
+    The caller is worked out before the call row is locked, and the lock is held only for the final
+    write: the missed-call text-back locks the same row and must never wait behind a lead capture
+    (which is idempotent on the CallSid and serialized per number by itself)."""
+    call = Call.objects.get(pk=call_id)
+    if call.customer_id or call.lead_id:
+        return call
     with transaction.atomic():
+        customer, lead = _caller(call.from_number, call.call_sid)
         call = _locked_calls().get(pk=call_id)
         if call.customer_id or call.lead_id:
             return call
-        call.customer, call.lead = _caller(call.from_number, call.call_sid)
+        call.customer, call.lead = customer, lead
         call.save(update_fields=["customer", "lead"])
         text_back = call.text_back
         if text_back is not None and text_back.customer_id is None and call.customer is not None:
