@@ -157,6 +157,12 @@ GOOGLE_ADS_LOGIN_CUSTOMER_ID = env("GOOGLE_ADS_LOGIN_CUSTOMER_ID", default="")
 GOOGLE_LSA_POLL_SECONDS = env.int("GOOGLE_LSA_POLL_SECONDS", default=300)
 IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=50)
 
+# --- Field service --------------------------------------------------------------------------------
+# Geocoder: a class with locate(property); the default works offline from ZIP-code centres.
+GEOCODER_BACKEND = env("GEOCODER_BACKEND", default="customers.geocoding.ZipCentroidGeocoder")
+FSM_PHOTO_MAX_BYTES = env.int("FSM_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)  # job photos
+FSM_SIGNATURE_MAX_BYTES = env.int("FSM_SIGNATURE_MAX_BYTES", default=512 * 1024)  # decoded PNG
+
 # --- SMS and calls (Twilio) ------------------------------------------------------------------------
 SMS_BACKEND = env("SMS_BACKEND", default="console")  # console: stored and shown in the app, nothing leaves
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")

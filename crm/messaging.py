@@ -56,12 +56,14 @@ def message_queue(
     actor=None,
     now: datetime | None = None,
     queue_send: bool = True,
+    refusal: str | None = None,
 ) -> Message:
     """Put one text in the outbox; the send is queued after commit. Returns the Message, possibly
     `suppressed` (opted out, landline) or `held` until quiet hours end (automated and marketing only).
 
     `queue_send=False`: the caller sends the committed row itself (a worker already running, e.g. the
-    missed-call text-back, saves a trip through the broker); the outbox sweep still covers a crash."""
+    missed-call text-back, saves a trip through the broker); the outbox sweep still covers a crash.
+    `refusal`: what `consent_check` just said for this number and purpose, when the caller read it."""
     to = customer_services.phone_normalize(to, field_name="to")
     body = (body or "").strip()
     if not body:
@@ -70,11 +72,10 @@ def message_queue(
         raise ApplicationError("A text can be at most 1,600 characters.", field="body")
     now = now or timezone.now()
     customer = customer or _customer_for_number(to)
-    refusal = (
-        customer_services.consent_check(number=to, purpose=purpose)
-        if purpose != Message.Purpose.KEYWORD
-        else ""
-    )
+    if purpose == Message.Purpose.KEYWORD:
+        refusal = ""
+    elif refusal is None:
+        refusal = customer_services.consent_check(number=to, purpose=purpose)
     with transaction.atomic():
         if purpose == Message.Purpose.AUTOMATED and not refusal and _first_automated_to(to):
             body = _with_identity(body)

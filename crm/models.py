@@ -1,6 +1,7 @@
 """Leads and the pipeline, where they came from (sources, campaigns, web forms), and imports."""
 
 import builtins
+import time
 import uuid
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from customers.models import Customer, Property
+from users.models import MEMO_SECONDS, _current_memo
 from users.roles import Role
 
 WORKING_ROLES = (Role.OWNER, Role.OFFICE)
@@ -468,14 +470,20 @@ class MessagingSettings(models.Model):
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
         cache.delete(self.CACHE_KEY)
+        _current_memo.pop(self.CACHE_KEY, None)
 
     @classmethod
     def current(cls) -> "MessagingSettings":
-        """Read on every call and text webhook: cached (a save clears it)."""
+        """Read on every call and text: kept in this process for a few seconds (as Business.current)
+        and in the shared cache for five minutes (a save clears the shared copy)."""
+        memo = _current_memo.get(cls.CACHE_KEY)
+        if memo and time.monotonic() - memo[0] < MEMO_SECONDS:
+            return memo[1]
         found = cache.get(cls.CACHE_KEY)
         if found is None:
             found = cls.objects.order_by("pk").first() or cls.objects.create()
             cache.set(cls.CACHE_KEY, found, 300)
+        _current_memo[cls.CACHE_KEY] = (time.monotonic(), found)
         return found
 
 

@@ -212,7 +212,8 @@ def missed_call_text_back(*, call: Call, queue_send: bool = True) -> Message | N
     number = _e164(call.from_number)
     if not (rules.missed_call_text_enabled and number) or call.text_back_id:
         return None
-    if customer_services.consent_check(number=number, purpose=Message.Purpose.AUTOMATED):
+    refusal = customer_services.consent_check(number=number, purpose=Message.Purpose.AUTOMATED)
+    if refusal:
         return None
     _lock_number(number)
     if _recent_text_back(number, minutes=rules.missed_call_window_minutes):
@@ -225,6 +226,7 @@ def missed_call_text_back(*, call: Call, queue_send: bool = True) -> Message | N
         customer=call.customer,
         lead=call.lead,
         queue_send=queue_send,
+        refusal=refusal,
     )
 
 

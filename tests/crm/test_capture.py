@@ -213,7 +213,7 @@ def test_at_night_the_instant_text_is_held_until_morning(
     with django_capture_on_commit_callbacks(execute=True):
         lead = lead_capture(source=web_source, contact=_ana()).lead
     message = Message.objects.get(lead=lead)
-    assert message.status == "held" and message.not_before.timestamp() == 1795273200  # 2026-11-21 09:00 CST (Texas)
+    assert message.status == "held" and message.not_before.timestamp() == 1795273200  # 09:00 CST (Texas)
     assert Lead.objects.get(pk=lead.pk).first_response_at is None
 
 

@@ -1,0 +1,334 @@
+"""Demo field service: skills, job types, eight technicians around Austin, and two weeks of jobs around
+today in every state (completed in the past, under way today, scheduled ahead, a queue, holds and
+cancellations), plus equipment at some properties. Everything goes through fsm.services."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from customers.geocoding import geocode
+from customers.models import Property
+from users.models import Business, User
+from users.roles import Role
+from users.services import user_create
+
+from . import services
+from .models import FieldServiceSettings, Job, JobType, Skill, parse_working_hours
+
+SKILLS = ["HVAC repair", "HVAC install", "Plumbing", "Drain", "Electrical"]
+CHECKS = {
+    "hvac": ["Replace or check the filter", "Check refrigerant pressures", "Test capacitor and contactor"],
+    "furnace": ["Inspect burners and flame sensor", "Check for CO at the flue", "Test the igniter"],
+    "water": ["Shut off gas/power and water", "Check the T&P valve", "Haul away the old unit"],
+    "drain": ["Locate the cleanout", "Run the camera after clearing"],
+    "electrical": ["Turn off the breaker", "Test with a meter", "Label the panel"],
+}
+JOB_TYPES = [  # names match the crm's service types, so booked leads get a job type
+    ("AC repair", 90, "HVAC repair", "hvac"),
+    ("AC tune-up", 60, "HVAC repair", "hvac"),
+    ("Furnace repair", 90, "HVAC repair", "furnace"),
+    ("New AC install", 240, "HVAC install", "hvac"),
+    ("Water heater replacement", 180, "Plumbing", "water"),
+    ("Leak repair", 90, "Plumbing", "water"),
+    ("Toilet repair", 60, "Plumbing", ""),
+    ("Drain cleaning", 60, "Drain", "drain"),
+    ("Electrical panel upgrade", 240, "Electrical", "electrical"),
+    ("Outlet & lighting repair", 60, "Electrical", "electrical"),
+]
+WEEK = {
+    "early": {d: ["07:00", "16:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+    "standard": {d: ["08:00", "17:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+    "late": {d: ["09:00", "18:00"] for d in ("tue", "wed", "thu", "fri", "sat")},
+}
+TECHNICIANS = [  # username, first, last, skills, colour, week, home ZIP
+    ("tech1", "Jake", "Morrison", ["HVAC repair", "HVAC install"], "#2563eb", "early", "78745"),
+    ("tech2", "Luis", "Herrera", ["Plumbing", "Drain"], "#16a34a", "standard", "78758"),
+    ("tech3", "Priya", "Natarajan", ["Electrical", "HVAC repair"], "#db2777", "standard", "78704"),
+    ("tech4", "Marcus", "Reed", ["HVAC repair"], "#ea580c", "late", "78660"),
+    ("tech5", "Elena", "Vasquez", ["Plumbing", "Drain"], "#7c3aed", "early", "78613"),
+    ("tech6", "Tyler", "Brooks", ["Electrical"], "#0891b2", "standard", "78664"),
+    ("tech7", "Aisha", "Khan", ["HVAC repair", "Plumbing"], "#ca8a04", "late", "78749"),
+    ("tech8", "Ben", "Carter", ["Drain", "Plumbing", "HVAC repair"], "#4b5563", "standard", "78626"),
+]
+NOTES = [
+    "Replaced the run capacitor; system cooling normally.",
+    "Cleared the main line with the cable; camera shows it clean.",
+    "Replaced the fill valve and flapper; no more running.",
+    "Installed the new unit, tested, walked the customer through it.",
+    "Tightened the connections, tested every circuit.",
+    "Flushed the tank and replaced the anode rod.",
+]
+EQUIPMENT = [
+    ("Condenser", ["Carrier", "Trane", "Lennox", "Goodman"]),
+    ("Furnace", ["Carrier", "Rheem", "Lennox"]),
+    ("Water heater", ["Rheem", "A.O. Smith", "Bradford White"]),
+    ("Electrical panel", ["Square D", "Eaton", "Siemens"]),
+]
+PRIORITIES = ["normal"] * 6 + ["high"] * 3 + ["emergency"]
+
+
+@dataclass
+class _Planner:
+    rng: object
+    types: list[JobType]
+    techs: list[User]
+    properties: list[Property]
+    dispatcher: User | None
+    tz: object
+    counts: dict = field(default_factory=dict)
+    _next_property: int = 0
+
+    def property(self) -> Property:
+        prop = self.properties[self._next_property % len(self.properties)]
+        self._next_property += 1
+        return prop
+
+    def types_for(self, tech: User) -> list[JobType]:
+        skills = {s.pk for s in tech.technician.skills.all()}
+        return [t for t in self.types if t.required_skill_id in skills]
+
+    def job(self, tech: User, start: datetime, *, max_minutes: int = 24 * 60) -> tuple[Job | None, datetime]:
+        """A job of a type the technician can do (and that fits) at the next property, visit at `start`."""
+        choices = [t for t in self.types_for(tech) if t.default_duration_minutes <= max_minutes]
+        if not choices:
+            return None, start
+        job_type = self.rng.choice(choices)
+        prop = self.property()
+        job = services.job_create(
+            customer=prop.customer,
+            property=prop,
+            job_type=job_type,
+            description=job_type.name,
+            priority=self.rng.choice(PRIORITIES),
+            actor=self.dispatcher,
+            actor_label="demo data",
+        )
+        end = start + timedelta(minutes=job_type.default_duration_minutes)
+        services.visit_schedule(
+            job=job,
+            start=start,
+            end=end,
+            technicians=[tech],
+            arrival_window_start=start - timedelta(minutes=30),
+            arrival_window_end=start + timedelta(minutes=90),
+            actor=self.dispatcher,
+            confirm=True,
+        )
+        Job.objects.filter(pk=job.pk).update(created_at=start - timedelta(days=self.rng.randint(1, 6)))
+        return job, end
+
+    def count(self, state: str) -> None:
+        self.counts[state] = self.counts.get(state, 0) + 1
+
+    # --- Days ---------------------------------------------------------------------------------------
+
+    def working_day(self, tech: User, day: date) -> tuple[datetime, datetime] | None:
+        span = parse_working_hours(tech.technician.working_hours).get(_weekday(day))
+        if not span:
+            return None
+        late = timedelta(minutes=self.rng.choice([0, 30, 60]))
+        return datetime.combine(day, span[0], tzinfo=self.tz) + late, datetime.combine(
+            day, span[1], tzinfo=self.tz
+        )
+
+    def day_of_jobs(self, tech: User, day: date):
+        """(job, start, end) for up to three back-to-back jobs inside the technician's working day."""
+        hours = self.working_day(tech, day)
+        if hours is None:
+            return
+        cursor, day_end = hours
+        for _ in range(self.rng.choice([1, 2, 2])):
+            job, end = self.job(tech, cursor, max_minutes=int((day_end - cursor).total_seconds() // 60))
+            if job is None:
+                return
+            yield job, cursor, end
+            cursor = end + timedelta(minutes=self.rng.choice([30, 45, 60]))
+
+    def past_day(self, day: date) -> None:
+        for tech in self.techs:
+            hours = self.working_day(tech, day)
+            if hours is None:
+                continue
+            services.clock_in(technician=tech, actor=tech, at=hours[0] - timedelta(minutes=30))
+            for job, start, end in self.day_of_jobs(tech, day):
+                self.finish(job, tech, start, end)
+            services.clock_out(technician=tech, actor=tech, at=hours[1])
+
+    def finish(self, job: Job, tech: User, start: datetime, end: datetime) -> None:
+        roll = self.rng.random()
+        if roll < 0.06:
+            services.job_cancel(job=job, actor=self.dispatcher, reason="Customer canceled")
+            self.count("canceled")
+            return
+        self.work(job, tech, start)
+        if roll < 0.1:
+            services.job_hold(job=job, actor=self.dispatcher, reason="Waiting for parts", at=end)
+            self.count("on_hold")
+            return
+        for item in job.job_type.checklist if roll < 0.4 else []:
+            services.checklist_toggle(job=job, actor=tech, item=item, done=True)
+        services.job_complete(job=job, actor=tech, completion_note=self.rng.choice(NOTES), at=end)
+        self.count("completed")
+
+    def work(self, job: Job, tech: User, start: datetime) -> None:
+        services.job_dispatch(job=job, actor=self.dispatcher)
+        services.job_on_my_way(job=job, actor=tech, at=start - timedelta(minutes=self.rng.randint(10, 35)))
+        services.job_arrive(job=job, actor=tech, at=start)
+
+    def today(self, now: datetime) -> None:
+        """Built around the current time, so the board is live whenever the demo is loaded."""
+        anchor = now.replace(minute=0 if now.minute < 30 else 30, second=0, microsecond=0)
+        for i, tech in enumerate(self.techs):
+            cursor = anchor - timedelta(hours=4, minutes=30 * (i % 3))
+            services.clock_in(technician=tech, actor=tech, at=cursor - timedelta(minutes=30))
+            heading_out = False
+            for _ in range(4):
+                job, end = self.job(tech, cursor, max_minutes=120)
+                if end <= now:
+                    self.work(job, tech, cursor)
+                    services.job_complete(job=job, actor=tech, completion_note=self.rng.choice(NOTES), at=end)
+                    self.count("completed")
+                elif cursor <= now:
+                    self.work(job, tech, cursor)
+                    self.count("on_site")
+                    heading_out = True
+                elif not heading_out:
+                    services.job_dispatch(job=job, actor=self.dispatcher)
+                    if i % 2:
+                        services.job_on_my_way(job=job, actor=tech, at=now)
+                    self.count("en_route" if i % 2 else "dispatched")
+                    heading_out = True
+                else:
+                    self.count("scheduled")
+                cursor = end + timedelta(minutes=30)
+
+    def future_day(self, day: date, offset: int) -> None:
+        for tech in self.techs:
+            for job, _, _ in self.day_of_jobs(tech, day):
+                roll = self.rng.random()
+                if roll < 0.05:
+                    services.job_cancel(job=job, actor=self.dispatcher, reason="Customer rescheduling")
+                    self.count("canceled")
+                elif roll < 0.08:
+                    services.job_hold(job=job, actor=self.dispatcher, reason="Waiting for HOA approval")
+                    self.count("on_hold")
+                elif offset == 1:
+                    services.job_dispatch(job=job, actor=self.dispatcher)
+                    self.count("dispatched")
+                else:
+                    self.count("scheduled")
+
+    def queue(self, now: datetime, size: int = 8) -> None:
+        for i in range(size):
+            prop = self.property()
+            job_type = self.rng.choice(self.types)
+            window = now + timedelta(days=self.rng.randint(1, 4))
+            window = window.replace(hour=8 if i % 2 else 13, minute=0, second=0, microsecond=0)
+            job = services.job_create(
+                customer=prop.customer,
+                property=prop,
+                job_type=job_type,
+                description=f"{job_type.name}: customer called in",
+                priority=self.rng.choice(PRIORITIES),
+                requested_window_start=window if i % 3 else None,
+                requested_window_end=window + timedelta(hours=4) if i % 3 else None,
+                actor=self.dispatcher,
+                actor_label="demo data",
+            )
+            Job.objects.filter(pk=job.pk).update(created_at=now - timedelta(hours=self.rng.randint(1, 72)))
+            self.count("unscheduled")
+
+    def equipment(self, count: int = 40) -> int:
+        for prop in self.properties[:count]:
+            kind, brands = self.rng.choice(EQUIPMENT)
+            services.equipment_save(
+                property=prop,
+                actor=self.dispatcher,
+                kind=kind,
+                brand=self.rng.choice(brands),
+                model_number=f"{kind[:2].upper()}-{self.rng.randint(100, 999)}",
+                serial_number=f"SN{self.rng.randint(10**7, 10**8 - 1)}",
+                installed_on=date(self.rng.randint(2008, 2023), self.rng.randint(1, 12), 1),
+            )
+        return min(count, len(self.properties))
+
+
+def _weekday(day: date) -> str:
+    return ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()]
+
+
+def _technicians(rng, skills: dict[str, Skill], password: str) -> list[User]:
+    techs = []
+    for username, first, last, skill_names, color, week, home_zip in TECHNICIANS:
+        user = User.objects.filter(username=username).first() or user_create(
+            username=username,
+            password=password,
+            role=Role.TECHNICIAN,
+            first_name=first,
+            last_name=last,
+            email=f"{username}@lonestarcomfort.example",
+        )
+        lat, lon = geocode(Property(zip_code=home_zip)) or (Decimal("30.2672"), Decimal("-97.7431"))
+        services.technician_profile_save(
+            user=user,
+            actor=None,
+            skills=[skills[name] for name in skill_names],
+            working_hours=WEEK[week],
+            home_latitude=lat + Decimal(rng.randint(-150, 150)) / 10000,
+            home_longitude=lon + Decimal(rng.randint(-150, 150)) / 10000,
+            color=color,
+        )
+        techs.append(user)
+    return list(
+        User.objects.filter(pk__in=[t.pk for t in techs])
+        .select_related("technician")
+        .prefetch_related("technician__skills", "groups")
+        .order_by("username")
+    )
+
+
+def seed(*, rng, log, password: str = "demo-pass-2026", **_):  # noqa: S107 (the published demo password)
+    FieldServiceSettings.current()
+    skills = {name: services.skill_save(actor=None, name=name) for name in SKILLS}
+    types = [
+        services.job_type_save(
+            actor=None,
+            name=name,
+            default_duration_minutes=minutes,
+            required_skill=skills[skill],
+            checklist=CHECKS.get(checks, []),
+        )
+        for name, minutes, skill, checks in JOB_TYPES
+    ]
+    techs = _technicians(rng, skills, password)
+    properties = list(
+        Property.objects.filter(customer__merged_into=None).select_related("customer").order_by("pk")
+    )
+    log(f"{len(SKILLS)} skills, {len(types)} job types, {len(techs)} technicians with profiles.")
+    if not properties:
+        return
+    rng.shuffle(properties)
+    tz = Business.current().tzinfo
+    now = timezone.localtime(timezone.now(), tz)
+    planner = _Planner(
+        rng=rng,
+        types=types,
+        techs=techs,
+        properties=properties,
+        dispatcher=User.objects.filter(username="dispatcher").first(),
+        tz=tz,
+    )
+    for offset in range(-7, 8):
+        day = now.date() + timedelta(days=offset)
+        if offset < 0:
+            planner.past_day(day)
+        elif offset == 0:
+            planner.today(now)
+        else:
+            planner.future_day(day, offset)
+    planner.queue(now)
+    with_equipment = planner.equipment()
+    summary = ", ".join(f"{n} {state}" for state, n in sorted(planner.counts.items()))
+    log(f"{sum(planner.counts.values())} jobs ({summary}); equipment at {with_equipment} properties.")

@@ -1,0 +1,79 @@
+"""Every write in field service goes through these functions (views, the API, tasks, the seeder, tests).
+
+All are keyword-only, run in a transaction, take an explicit `actor` (None: the system) and raise the
+ApplicationError family: `fsm.errors.Forbidden` (403) when the actor's role or crew membership does
+not allow it, `fsm.errors.SchedulingConflict` (409, code "conflict") for an unconfirmed overlap, and
+ApplicationError (400, `field` names the input at fault) for everything else.
+
+    jobs       job_create, job_update, job_from_booking, job_dispatch, job_on_my_way, job_arrive,
+               job_complete, job_pause, job_resume, job_hold, job_cancel, technician_travel_minutes
+    visits     visit_conflicts (dry run), visit_schedule, visit_move, visit_cancel
+    timeclock  clock_in, clock_out
+    onsite     note_add, photo_add, signature_add, checklist_toggle
+    setup      skill_save, technician_profile_save, job_type_save, equipment_save
+"""
+
+from .jobs import (
+    job_arrive,
+    job_cancel,
+    job_complete,
+    job_create,
+    job_dispatch,
+    job_from_booking,
+    job_hold,
+    job_on_my_way,
+    job_pause,
+    job_resume,
+    job_update,
+    technician_travel_minutes,
+)
+from .onsite import checklist_toggle, note_add, photo_add, signature_add
+from .setup import equipment_save, job_type_save, skill_save, technician_profile_save
+from .timeclock import clock_in, clock_out
+from .visits import (
+    ARRIVAL_MISSED,
+    MISSING_SKILL,
+    OUTSIDE_HOURS,
+    OVERLAP,
+    ScheduleConflict,
+    VisitResult,
+    visit_cancel,
+    visit_conflicts,
+    visit_move,
+    visit_schedule,
+)
+
+__all__ = [
+    "ARRIVAL_MISSED",
+    "MISSING_SKILL",
+    "OUTSIDE_HOURS",
+    "OVERLAP",
+    "ScheduleConflict",
+    "VisitResult",
+    "checklist_toggle",
+    "clock_in",
+    "clock_out",
+    "equipment_save",
+    "job_arrive",
+    "job_cancel",
+    "job_complete",
+    "job_create",
+    "job_dispatch",
+    "job_from_booking",
+    "job_hold",
+    "job_on_my_way",
+    "job_pause",
+    "job_resume",
+    "job_type_save",
+    "job_update",
+    "note_add",
+    "photo_add",
+    "signature_add",
+    "skill_save",
+    "technician_profile_save",
+    "technician_travel_minutes",
+    "visit_cancel",
+    "visit_conflicts",
+    "visit_move",
+    "visit_schedule",
+]

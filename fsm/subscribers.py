@@ -1,0 +1,32 @@
+"""Field service reactions to milestones (imported at start-up by events.registry.autodiscover)."""
+
+from django.utils.dateparse import parse_datetime
+
+from events.registry import subscriber
+
+from . import services
+
+
+@subscriber("lead.booked", name="fsm.job_from_lead")
+def job_from_lead(event) -> None:
+    """A booked lead becomes exactly one job (origin_lead_id is unique: a second delivery does nothing).
+
+    The job waits in the unscheduled queue with the requested window the customer was promised; the
+    dispatcher drops it on a technician, and that window becomes the visit's arrival window. No visit
+    is created here: a visit with nobody on it would look scheduled while nobody is going.
+    """
+    data = event.data
+    services.job_from_booking(
+        lead_id=data["lead_id"],
+        customer_id=data["customer_id"],
+        property_id=data.get("property_id"),
+        service=data.get("service") or "",
+        description=data.get("description") or "",
+        notes=data.get("notes") or "",
+        window_start=_when(data.get("window_start")),
+        window_end=_when(data.get("window_end")),
+    )
+
+
+def _when(value):
+    return parse_datetime(value) if value else None
