@@ -6,7 +6,6 @@ from rest_framework.routers import DefaultRouter
 
 from crm.api import CampaignViewSet, LeadViewSet, SourceViewSet, WebFormViewSet
 from customers.api import CustomerViewSet, PropertyViewSet
-from fsm import views as fsm_views
 from users.access import public
 from users.permissions import HasRole
 from users.roles import ALL_ROLES
@@ -71,8 +70,7 @@ urlpatterns = [
     path("integrations/email/", include("integrations.email.urls")),
     path("integrations/", include("integrations.urls")),
     path("exceptions/", include("events.urls")),
-    path("dispatch/", fsm_views.dispatch_board, name="dispatch-board"),
-    path("my-day/", fsm_views.my_day, name="my-day"),
+    path("", include("fsm.urls")),
     path("api/v1/", include(router.urls)),
     path("api/v1/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/v1/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,7 +1,7 @@
-"""The dispatcher's board and the technician's day. Jobs and visits arrive with the FSM issue; until
-then both pages show the real people and today's date in the business's time zone."""
+"""The dispatcher's board: technicians by hours of a day (and a week), the unassigned queue."""
 
 from django.shortcuts import render
+from django.urls import path
 from django.utils import timezone
 
 from users.access import role_required
@@ -23,8 +23,6 @@ def dispatch_board(request):
     return render(request, "fsm/board.html", context)
 
 
-@role_required(Role.TECHNICIAN)
-def my_day(request):
-    now = timezone.localtime(timezone=request.business.tzinfo)
-    greeting = "Good morning" if now.hour < 12 else "Good afternoon" if now.hour < 17 else "Good evening"
-    return render(request, "fsm/my_day.html", {"now": now, "greeting": greeting})
+urlpatterns = [
+    path("dispatch/", dispatch_board, name="dispatch-board"),
+]

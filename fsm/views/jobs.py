@@ -1,0 +1,3 @@
+"""The office's job pages: list, detail, booking from a customer, equipment."""
+
+urlpatterns = []
