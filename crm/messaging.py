@@ -57,13 +57,16 @@ def message_queue(
     now: datetime | None = None,
     queue_send: bool = True,
     refusal: str | None = None,
+    contacted_at: datetime | None = None,
 ) -> Message:
     """Put one text in the outbox; the send is queued after commit. Returns the Message, possibly
     `suppressed` (opted out, landline) or `held` until quiet hours end (automated and marketing only).
 
     `queue_send=False`: the caller sends the committed row itself (a worker already running, e.g. the
     missed-call text-back, saves a trip through the broker); the outbox sweep still covers a crash.
-    `refusal`: what `consent_check` just said for this number and purpose, when the caller read it."""
+    `refusal`: what `consent_check` just said for this number and purpose, when the caller read it.
+    `contacted_at`: when the recipient called or texted us, if the caller knows (quiet hours exempt
+    a reply within 10 minutes)."""
     to = customer_services.phone_normalize(to, field_name="to")
     body = (body or "").strip()
     if not body:
@@ -76,7 +79,7 @@ def message_queue(
         refusal = ""
     elif refusal is None:
         refusal = customer_services.consent_check(number=to, purpose=purpose)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # nothing in it is caught and recovered from
         if purpose == Message.Purpose.AUTOMATED and not refusal and _first_automated_to(to):
             body = _with_identity(body)
         message = Message.objects.create(
@@ -95,7 +98,9 @@ def message_queue(
             error_message=f"Not sent: {refusal}" if refusal else "",
         )
         if not refusal and purpose in HELD_PURPOSES:
-            hold = quiet_hours_release(now=now, number=to, customer=customer, purpose=purpose)
+            hold = quiet_hours_release(
+                now=now, number=to, customer=customer, purpose=purpose, contacted_at=contacted_at
+            )
             if hold:
                 message.status = Message.Status.HELD
                 message.not_before, message.hold_rule = hold

@@ -216,13 +216,21 @@ def _zone(name: str) -> ZoneInfo | None:
 
 
 def quiet_hours_release(
-    *, now: datetime, number: str, customer: Customer | None, purpose: str
+    *,
+    now: datetime,
+    number: str,
+    customer: Customer | None,
+    purpose: str,
+    contacted_at: datetime | None = None,
 ) -> tuple[datetime, str] | None:
     """None when the text may go now; else (the next allowed minute in UTC, the rule that held it).
 
     At most three queries: the customer's primary property, then, only outside the window, a call and
-    a text from the number in the last 10 minutes."""
+    a text from the number in the last 10 minutes. `contacted_at`: when the caller already knows the
+    number contacted us (the text-back answers that call): no query at all inside 10 minutes."""
     if purpose not in HELD_PURPOSES:
+        return None
+    if contacted_at is not None and now - EXEMPT_AFTER_CONTACT <= contacted_at <= now:
         return None
     rules = MessagingSettings.current()
     hold = release_at(

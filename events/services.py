@@ -34,6 +34,7 @@ MILESTONES = frozenset(
         "job.en_route",
         "job.completed",
         "job.canceled",
+        "visit.reminder_due",
         "invoice.issued",
         "invoice.paid",
         "invoice.voided",
@@ -58,10 +59,13 @@ def record(
     actor_label: str = "",
     summary: str = "",
     data: dict | None = None,
-    links: Iterable[models.Model] = (),
+    links: Iterable[models.Model | tuple[type[models.Model], object] | None] = (),
     milestone: str = "",
 ) -> Event:
     """Append one row to the activity log, on the timeline of `subject` and of each of `links`.
+
+    A link is a model instance, or a `(Model, pk)` pair when only the id is at hand (no query to load
+    a related row just to link it); None and a None pk are skipped.
 
     A milestone nobody subscribes to (in this process's registry, filled at start-up; a subscriber's
     `when` may decline by the event's data) is stored as already fanned out: no task, no sweep."""
@@ -77,13 +81,20 @@ def record(
         summary=summary[:300],
         data=data or {},
     )
-    targets = {(ContentType.objects.get_for_model(obj).pk, str(obj.pk)) for obj in (subject, *links) if obj}
+    targets = {target for target in map(_link_target, (subject, *links)) if target}
     EventLink.objects.bulk_create(
         EventLink(event=event, target_type_id=ct, target_id=pk) for ct, pk in sorted(targets)
     )
     if deliver:
         transaction.on_commit(lambda: enqueue("events.tasks.fan_out", event.pk))
     return event
+
+
+def _link_target(link) -> tuple[int, str] | None:
+    model, pk = link if isinstance(link, tuple) else (link, getattr(link, "pk", None))
+    if model is None or pk is None:
+        return None
+    return ContentType.objects.get_for_model(model).pk, str(pk)
 
 
 def publish(milestone: str, *, subject: models.Model, code: str = "", **kwargs) -> Event:

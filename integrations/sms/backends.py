@@ -5,6 +5,7 @@ TWILIO_API_BASE_URL when it is set (tests run it against a local fake Twilio ser
 """
 
 import logging
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -114,8 +115,25 @@ def _as_sms_error(exc: Exception, *, after_request: bool) -> Exception:
 BACKENDS = {"console": ConsoleBackend, "twilio": TwilioBackend}
 
 
+_per_thread = threading.local()
+
+
 def get_backend() -> SmsBackend:
+    """The configured backend, one per thread and configuration: a Twilio client keeps its HTTP
+    session (and the connection to Twilio) from one send to the next; requests sessions are not
+    shared between threads."""
+    key = (
+        settings.SMS_BACKEND,
+        settings.TWILIO_ACCOUNT_SID,
+        settings.TWILIO_AUTH_TOKEN,
+        settings.TWILIO_API_BASE_URL,
+    )
+    cached = getattr(_per_thread, "backend", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
     try:
-        return BACKENDS[settings.SMS_BACKEND]()
+        backend = BACKENDS[settings.SMS_BACKEND]()
     except KeyError:
         raise SmsError(f"Unknown SMS_BACKEND {settings.SMS_BACKEND!r}", retryable=False) from None
+    _per_thread.backend = (key, backend)
+    return backend

@@ -14,8 +14,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from crm.models import Message
+from crm.models import Lead, Message
 from customers import services as customer_services
+from customers.models import Customer
 from events import services as events
 from events.services import enqueue
 
@@ -50,6 +51,29 @@ def message_send(*, message_id: int) -> Message:
         if sid:
             return _mark_sent(message, SendResult(sid=sid, status="sent"), adopted=True)
         message = _start_attempt(message)
+    return _provider_send(backend, message)
+
+
+def message_claim(message: Message) -> None:
+    """Claim a row just queued in the caller's transaction (its consent was just read): `sending`, the
+    attempt and the lease commit with the row itself, so the same worker sends it right after commit
+    (`message_send_claimed`) without a second round through the broker and the lock. A crash between
+    commit and send leaves `sending` with a lease: the sweep looks at the provider before sending."""
+    _lease(message)
+
+
+def message_send_claimed(message: Message) -> Message | None:
+    """Send a row claimed by `message_claim`, after its transaction committed. A failure stays with the
+    outbox (back to `queued` with its retry time, or `sending` when it may have gone out; the sweep
+    queues it again) and is never raised to the caller."""
+    try:
+        return _provider_send(get_backend(), message)
+    except SmsError as error:
+        logger.warning("SMS %s not sent yet (%s); the outbox sweep retries it.", message.pk, error.message)
+        return None
+
+
+def _provider_send(backend, message: Message) -> Message:
     try:
         result = backend.send(
             to=message.to_number,
@@ -60,17 +84,6 @@ def message_send(*, message_id: int) -> Message:
     except SmsError as error:
         return _attempt_failed(message, error)
     return _mark_sent(message, result)
-
-
-def message_send_now(*, message_id: int) -> Message | None:
-    """Send a just-committed row from a worker that is already running. A failure is left to the
-    outbox (the row is back in `queued` with its retry time, or `sending` when it may have gone out;
-    the sweep queues it again), never raised to the caller."""
-    try:
-        return message_send(message_id=message_id)
-    except SmsError as error:
-        logger.warning("SMS %s not sent yet (%s); the outbox sweep retries it.", message_id, error.message)
-        return None
 
 
 def _claim(message_id: int) -> tuple[Message | None, bool]:
@@ -136,18 +149,19 @@ def _lease(message: Message) -> None:
 
 
 def _mark_sent(message: Message, result: SendResult, *, adopted: bool = False) -> Message:
+    sent = {
+        "provider_sid": result.sid,
+        "sent_at": timezone.now(),
+        "status": S.SENT,  # Twilio answers queued/accepted/sent; the status callback goes on
+        "not_before": None,
+        "error_code": "",
+        "error_message": "",
+    }
     with transaction.atomic(durable=True):
-        message = (
-            Message.objects.select_for_update(of=("self",))
-            .select_related("customer", "lead")
-            .get(pk=message.pk)
-        )
-        if message.status not in (S.SENDING, S.QUEUED):
-            return message  # the status callback got here first
-        message.provider_sid, message.sent_at = result.sid, timezone.now()
-        message.status = S.SENT  # Twilio answers queued/accepted/sent; the status callback goes on
-        message.not_before, message.error_code, message.error_message = None, "", ""
-        message.save()
+        if not Message.objects.filter(pk=message.pk, status__in=(S.SENDING, S.QUEUED)).update(**sent):
+            return Message.objects.get(pk=message.pk)  # another worker finished it first
+        for name, value in sent.items():
+            setattr(message, name, value)
         _record(message, "sent", adopted=adopted)
     return message
 
@@ -195,7 +209,7 @@ def _record(message: Message, what: str, *, adopted: bool = False) -> None:
         f"crm.message.{what}",
         subject=message,
         actor_label="sms",
-        links=[message.customer, message.lead],
+        links=[(Customer, message.customer_id), (Lead, message.lead_id)],
         summary=f"{summaries[what]} {message.to_number}: {message.error_message or message.body[:120]}",
         data={
             "message_id": message.pk,

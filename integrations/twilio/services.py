@@ -197,10 +197,14 @@ def call_text_back(*, call_id: int) -> Call:
         if not call.missed or call.text_back_id:
             return call
         call.text_back = missed_call_text_back(call=call, queue_send=False)
-        if call.text_back is not None:
-            call.save(update_fields=["text_back"])
-    if call.text_back is not None and call.text_back.status == Message.Status.QUEUED:
-        sms_services.message_send_now(message_id=call.text_back.pk)
+        if call.text_back is None:
+            return call
+        call.save(update_fields=["text_back"])
+        claimed = call.text_back.status == Message.Status.QUEUED
+        if claimed:
+            sms_services.message_claim(call.text_back)
+    if claimed:
+        sms_services.message_send_claimed(call.text_back)
     return call
 
 
@@ -227,6 +231,7 @@ def missed_call_text_back(*, call: Call, queue_send: bool = True) -> Message | N
         lead=call.lead,
         queue_send=queue_send,
         refusal=refusal,
+        contacted_at=call.started_at,
     )
 
 
