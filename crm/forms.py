@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 from django import forms
@@ -142,6 +143,7 @@ class ReportForm(forms.Form):
 
 
 LEAD_STATES = Lead.State
+MERGE_FIELD = re.compile(r"\{(\w+)\}")  # as crm.messaging.render_template reads them
 
 
 class MessagingSettingsForm(forms.ModelForm):
@@ -171,6 +173,14 @@ class MessagingSettingsForm(forms.ModelForm):
             "help_template",
             "quiet_hours_start",
             "quiet_hours_end",
+            "confirmation_text_enabled",
+            "confirmation_template",
+            "reminder_text_enabled",
+            "reminder_template",
+            "on_my_way_text_enabled",
+            "on_my_way_template",
+            "completed_text_enabled",
+            "completed_template",
         ]
         widgets = {
             "missed_call_template": forms.Textarea(attrs={"rows": 3}),
@@ -178,6 +188,20 @@ class MessagingSettingsForm(forms.ModelForm):
             "help_template": forms.Textarea(attrs={"rows": 2}),
             "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}),
             "quiet_hours_end": forms.TimeInput(attrs={"type": "time"}),
+            "confirmation_template": forms.Textarea(attrs={"rows": 3}),
+            "reminder_template": forms.Textarea(attrs={"rows": 3}),
+            "on_my_way_template": forms.Textarea(attrs={"rows": 3}),
+            "completed_template": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {
+            "confirmation_text_enabled": "Text a confirmation when a job is scheduled",
+            "confirmation_template": "Confirmation",
+            "reminder_text_enabled": "Text a reminder the day before",
+            "reminder_template": "Reminder",
+            "on_my_way_text_enabled": "Text when the technician is on the way",
+            "on_my_way_template": "On my way",
+            "completed_text_enabled": "Text a thank-you when the job is completed",
+            "completed_template": "Completed",
         }
 
     def __init__(self, *args, **kwargs):
@@ -186,6 +210,27 @@ class MessagingSettingsForm(forms.ModelForm):
         self.fields["saved"].initial = "\n".join(
             f"{r['title']} | {r['body']}" for r in self.instance.saved_replies or []
         )
+        for name, extra in MessagingSettings.APPOINTMENT_TEXTS.items():
+            fields = ", ".join(f"{{{field}}}" for field in (*MessagingSettings.MERGE_FIELDS, *extra))
+            self.fields[name].help_text = f"Merge fields: {fields}."
+
+    def clean(self):
+        data = super().clean()
+        for name, extra in MessagingSettings.APPOINTMENT_TEXTS.items():
+            switch = name.replace("_template", "_text_enabled")
+            if name in data:
+                data[name] = data[name].strip()
+                self._check_appointment_text(name, data[name], data.get(switch), extra)
+        return data
+
+    def _check_appointment_text(self, name: str, template: str, enabled: bool, extra: tuple) -> None:
+        """An appointment text that is switched on needs words, and only the merge fields it can fill."""
+        if enabled and not template:
+            self.add_error(name, "Write the text, or switch it off.")
+        unknown = sorted(set(MERGE_FIELD.findall(template)) - {*MessagingSettings.MERGE_FIELDS, *extra})
+        if unknown:
+            names = ", ".join(f"{{{field}}}" for field in unknown)
+            self.add_error(name, f"Unknown merge field{'s' if len(unknown) > 1 else ''}: {names}.")
 
     def clean_saved(self):
         replies = []

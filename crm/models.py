@@ -458,6 +458,39 @@ class MessagingSettings(models.Model):
     quiet_hours_end = models.TimeField(
         default="08:00", help_text="...until this time (customer's time zone)."
     )
+    # Appointment texts (crm.subscribers): fsm's milestones fill the merge fields below.
+    confirmation_text_enabled = models.BooleanField(default=True)
+    confirmation_template = models.TextField(
+        blank=True,
+        default="Hi {first_name}, you're booked with {business_name} on {date}, arriving {window}. "
+        "Reply here with any questions.",
+    )
+    reminder_text_enabled = models.BooleanField(default=True)
+    reminder_template = models.TextField(
+        blank=True,
+        default="Hi {first_name}, a reminder from {business_name}: we'll see you tomorrow, {date}, "
+        "arriving {window}. Need to change it? Just reply.",
+    )
+    on_my_way_text_enabled = models.BooleanField(default=True)
+    on_my_way_template = models.TextField(
+        blank=True,
+        default="Hi {first_name}, {technician} from {business_name} is on the way and should arrive {eta}.",
+    )
+    completed_text_enabled = models.BooleanField(default=True)
+    completed_template = models.TextField(
+        blank=True,
+        default="Thanks for choosing {business_name}, {first_name}! Your job {job_number} is done. "
+        "Questions about the work? Just reply to this text.",
+    )
+
+    # The merge fields each appointment text may use (besides MERGE_FIELDS, which every template has).
+    MERGE_FIELDS = ("first_name", "last_name", "business_name", "business_phone")
+    APPOINTMENT_TEXTS = {
+        "confirmation_template": ("date", "window", "job_number"),
+        "reminder_template": ("date", "window", "job_number"),
+        "on_my_way_template": ("technician", "eta", "job_number"),
+        "completed_template": ("job_number",),
+    }
 
     class Meta:
         verbose_name_plural = "messaging settings"

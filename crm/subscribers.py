@@ -1,9 +1,29 @@
-"""CRM reactions to milestones: won follows the work; new leads get an instant text."""
+"""CRM reactions to milestones: won follows the work; new leads get an instant text; customers get
+their appointment texts (confirmation, day-before reminder, on my way, completed) from fsm's milestones.
 
+Appointment texts and their purpose. The confirmation, "on my way" and "completed" texts are customer
+care: each follows something a person just did about the customer's own appointment (the office booked
+it, the technician left, the job was finished) and is only useful now; holding "on my way" until 9:00
+would be absurd. They go at once to anyone who has not opted out. The day-before reminder is different:
+a machine sends it on a schedule and nobody waits for it at that minute, so it is "automated": quiet
+hours hold it until the customer's window opens, and a number that asked to stop does not get it.
+
+Each is sent once: the events Delivery record runs a subscriber once per event and the Message row
+commits with it; fsm publishes visit.reminder_due once per visit (Visit.reminder_sent_at).
+"""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from customers.models import Customer
 from events.registry import subscriber
+from users.models import Business
 
 from . import messaging, services
-from .models import Lead, MessagingSettings, Source
+from .models import Lead, Message, MessagingSettings, Source
 
 INSTANT_REPLY_KINDS = (
     Source.Kind.WEB_FORM,
@@ -50,3 +70,117 @@ def instant_reply(event) -> None:
     )
     if message.status == "queued":  # a text held for quiet hours is not an answer yet
         services.lead_record_response(lead=lead, at=message.created_at, channel="auto-sms")
+
+
+# --- Appointment texts (why care or automated: the module docstring) -------------------------------------
+
+
+@subscriber("job.scheduled", name="crm.appointment_confirmation")
+def appointment_confirmation(event) -> None:
+    """The job's first visit is on the board: tell the customer the day and the arrival window."""
+    if _upcoming(event.data):
+        _appointment_text(
+            event, kind="confirmation", purpose=Message.Purpose.CARE, extra=_visit_fields(event)
+        )
+
+
+@subscriber("visit.reminder_due", name="crm.appointment_reminder")
+def appointment_reminder(event) -> None:
+    """The day before a visit (fsm.tasks.visit_reminders): an automated reminder, held by quiet hours."""
+    if _upcoming(event.data):
+        _appointment_text(
+            event, kind="reminder", purpose=Message.Purpose.AUTOMATED, extra=_visit_fields(event)
+        )
+
+
+@subscriber("job.en_route", name="crm.on_my_way_text")
+def on_my_way_text(event) -> None:
+    """The technician heads out: their first name and the estimated arrival."""
+    extra = {
+        "technician": event.data.get("technician_first_name") or "your technician",
+        "eta": _eta_text(event.data.get("eta"), _zone(event.data.get("time_zone"))),
+    }
+    _appointment_text(event, kind="on_my_way", purpose=Message.Purpose.CARE, extra=extra)
+
+
+@subscriber("job.completed", name="crm.job_completed_text")
+def job_completed_text(event) -> None:
+    """The work is done: thank the customer (a review link can join this text later)."""
+    _appointment_text(event, kind="completed", purpose=Message.Purpose.CARE, extra={})
+
+
+def _appointment_text(event, *, kind: str, purpose: str, extra: dict) -> Message | None:
+    """Queue the owner's `<kind>_template` for the event's customer, unless it is switched off or the
+    customer has no number that takes texts. Consent (opted out: suppressed) is message_queue's call."""
+    rules = MessagingSettings.current()
+    template = getattr(rules, f"{kind}_template").strip()
+    if not getattr(rules, f"{kind}_text_enabled") or not template:
+        return None
+    customer = _customer(event.data.get("customer_id"))
+    number = event.data.get("phone") or _textable_number(customer)
+    if not number:
+        return None
+    fields = {"job_number": event.data.get("job_number") or "", **extra}
+    return messaging.message_queue(
+        to=number,
+        body=messaging.render_template(template, customer=customer, extra=fields),
+        purpose=purpose,
+        template=f"appointment_{kind}",
+        customer=customer,
+    )
+
+
+def _customer(customer_id) -> Customer | None:
+    """The event's customer, or the one it was merged into since."""
+    customer = Customer.objects.filter(pk=customer_id).first() if customer_id else None
+    while customer is not None and customer.merged_into_id:
+        customer = customer.merged_into
+    return customer
+
+
+def _textable_number(customer: Customer | None) -> str:
+    phone = customer.phones.filter(textable=True).order_by("-is_primary", "pk").first() if customer else None
+    return phone.number.as_e164 if phone else ""
+
+
+def _upcoming(data: dict) -> bool:
+    """A visit already under way (a delivery late by hours, a seeded past job) needs no notice."""
+    start = _when(data.get("start"))
+    return start is not None and start > timezone.now()
+
+
+def _visit_fields(event) -> dict:
+    """{date} and {window} on the customer's clock: "Tuesday, June 4", "between 9:00 AM and 11:00 AM"
+    (the arrival window promised), else "at 9:00 AM" (the visit's start)."""
+    tz = _zone(event.data.get("time_zone"))
+    start = timezone.localtime(_when(event.data["start"]), tz)
+    window = [_when(event.data.get(key)) for key in ("arrival_window_start", "arrival_window_end")]
+    if all(window):
+        first, last = (timezone.localtime(value, tz) for value in window)
+        return {"date": _day(first.date()), "window": f"between {_clock(first)} and {_clock(last)}"}
+    return {"date": _day(start.date()), "window": f"at {_clock(start)}"}
+
+
+def _eta_text(eta: str | None, tz: ZoneInfo) -> str:
+    """{eta}: "around 9:40 AM", or "soon" when fsm could not place the technician or the address."""
+    when = _when(eta)
+    return f"around {_clock(timezone.localtime(when, tz))}" if when else "soon"
+
+
+def _when(value: str | None) -> datetime | None:
+    return parse_datetime(value) if value else None
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name) if name else Business.current().tzinfo
+    except (ZoneInfoNotFoundError, ValueError):
+        return Business.current().tzinfo
+
+
+def _day(day: date) -> str:
+    return f"{day:%A}, {day:%B} {day.day}"
+
+
+def _clock(moment: datetime) -> str:
+    return f"{moment.hour % 12 or 12}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"

@@ -287,8 +287,14 @@ def _after_schedule(job: Job, visit: Visit, techs, conflicts, actor) -> None:
         before = job.state
         job.schedule()
         job.save()
+        # time_zone: where the customer reads the visit's times (crm's confirmation text)
+        time_zone = (job.property.time_zone if job.property_id else "") or Business.current().time_zone
         publish(
-            job, "job.scheduled", actor=actor, summary=f"Scheduled: {summary}", data={"from": before, **data}
+            job,
+            "job.scheduled",
+            actor=actor,
+            summary=f"Scheduled: {summary}",
+            data={"from": before, **data, "time_zone": time_zone},
         )
     else:
         record(job, "fsm.visit.scheduled", actor=actor, summary=f"Visit added: {summary}", data=data)

@@ -98,7 +98,7 @@ def test_every_text_template_of_the_owner_has_a_count(page, live_server, e2e_bus
     login(page, live_server, owner.username, PASSWORD)
     page.goto(live_server.url + reverse("crm:messaging-settings"))
     counters = page.locator(".sms-count")
-    expect(counters).to_have_count(3)  # missed-call text, instant reply, HELP reply
+    expect(counters).to_have_count(7)  # missed call, instant reply, HELP, and the four appointment texts
     box = page.locator("#id_missed_call_template")
     box.fill("Sorry we missed you! Call us back: {business_phone}")
     line = expected_line("Sorry we missed you! Call us back: {business_phone}")
