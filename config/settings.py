@@ -253,6 +253,7 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/sortablejs", BASE_DIR / "node_modules" / "sortablejs"),
+    ("vendor/signature_pad", BASE_DIR / "node_modules" / "signature_pad" / "dist"),
 ]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
