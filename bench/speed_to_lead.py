@@ -181,7 +181,7 @@ def start_worker(
         cwd=ROOT,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=open(os.environ["BENCH_WORKER_LOG"], "a") if os.environ.get("BENCH_WORKER_LOG") else subprocess.DEVNULL,
     )
 
 
@@ -276,6 +276,46 @@ def wait_for(fake: FakeTwilio, numbers: list[str], timeout: float) -> bool:
     return False
 
 
+def cpu_seconds(roots: dict[str, int]) -> dict[str, float]:
+    """CPU time (user + system) used so far by each named process tree, and by PostgreSQL's backends."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents, used, names = {}, {}, {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                head, _, rest = f.read().rpartition(")")
+            fields = rest.split()
+        except OSError:
+            continue
+        parents[int(pid)] = int(fields[1])
+        used[int(pid)] = (int(fields[11]) + int(fields[12])) / ticks
+        names[int(pid)] = head.partition("(")[2]
+    totals = dict.fromkeys([*roots, "postgres"], 0.0)
+    for pid, seconds in used.items():
+        if names[pid] == "postgres":
+            totals["postgres"] += seconds
+            continue
+        ancestor = pid
+        while ancestor > 1:
+            owner = next((name for name, root in roots.items() if root == ancestor), None)
+            if owner:
+                totals[owner] += seconds
+                break
+            ancestor = parents.get(ancestor, 1)
+    return totals
+
+
+def wait_identified(timeout: float) -> bool:
+    from crm.models import Call
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not Call.objects.filter(customer__isnull=True).exists():
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def summarize(fake: FakeTwilio, results: list[dict]) -> dict:
     latencies, after, missing, duplicated = [], [], 0, 0
     with fake.lock:
@@ -360,8 +400,12 @@ def main() -> None:
         time.sleep(1)
 
         prepared = [signed_call(base, i) for i in range(args.calls)]
+        roots = {"gunicorn": server.pid, "sms worker": sms_worker.pid, "bulk worker": worker.pid}
+        cpu_before = cpu_seconds(roots)
         results = paced(lambda i: missed_call(base, prepared[i]), args.calls, args.rate)
         arrived = wait_for(fake, [r["to"] for r in results], 60)
+        identified = wait_identified(120)  # the bulk worker's backlog belongs to the CPU per call
+        cpu_after = cpu_seconds(roots)
         app = summarize(fake, results)
         load = os.getloadavg()[0]
     finally:
@@ -407,6 +451,14 @@ def main() -> None:
         f"texts           {app['received']} received for {args.calls} callers, {app['missing']} missing, "
         f"{app['duplicated']} callers texted twice; {sent_rows} outbox rows sent; "
         f"{app['bad_status']} webhook pairs not 200/200{'' if arrived else '; TIMED OUT waiting'}"
+        f"{'' if identified else '; callers still not identified after 120 s'}"
+    )
+    per_call = {name: (cpu_after[name] - cpu_before[name]) * 1000 / args.calls for name in cpu_after}
+    total = sum(per_call.values())
+    print(
+        "CPU per call    "
+        + ", ".join(f"{name} {ms:.1f} ms" for name, ms in per_call.items())
+        + f"; total {total:.1f} ms (x {args.rate:g}/s = {total * args.rate / 1000:.2f} CPUs)"
     )
     checks = [
         (app["p99"] < 1000, f"e2e p99 {app['p99']:.0f} ms < 1000 ms"),

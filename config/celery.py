@@ -29,6 +29,8 @@ app.conf.beat_schedule = {
     "google-lsa-poll": {"task": "integrations.leadsources.tasks.poll_google_lsa", "schedule": 60.0},
     "sms-outbox-sweep": {"task": "integrations.sms.tasks.sweep_outbox", "schedule": 30.0},
     "sms-release-held": {"task": "integrations.sms.tasks.release_held", "schedule": 60.0},
+    # Caller identifications and missed-call text-backs whose task was lost (broker down, dead worker).
+    "calls-sweep": {"task": "integrations.twilio.tasks.sweep_calls", "schedule": 30.0},
     # Day-before appointment reminders (visit.reminder_due, once per visit; crm texts, quiet hours apply).
     "visit-reminders": {"task": "fsm.tasks.visit_reminders", "schedule": 15 * 60.0},
 }

@@ -637,9 +637,26 @@ class Call(models.Model):
     text_back = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     started_at = models.DateTimeField(default=timezone.now, db_index=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # Work a worker does after the webhook answered; the sweep re-queues what a lost task left undone.
+    identified_at = models.DateTimeField(null=True, blank=True, help_text="Caller put on a customer or lead.")
+    text_back_decided_at = models.DateTimeField(
+        null=True, blank=True, help_text="Missed call: the text-back was queued, or decided against."
+    )
 
     class Meta:
         ordering = ["-started_at"]
+        indexes = [
+            models.Index(
+                fields=["started_at"],
+                name="call_unidentified",
+                condition=models.Q(identified_at__isnull=True),
+            ),
+            models.Index(
+                fields=["started_at"],
+                name="call_text_back_undecided",
+                condition=models.Q(missed=True, text_back_decided_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Call {self.call_sid} from {self.from_number}"

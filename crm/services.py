@@ -137,11 +137,12 @@ def lead_capture_from_phone(
     """
     if kind not in (Source.Kind.PHONE, Source.Kind.SMS):
         raise ApplicationError("A phone lead comes from a call or a text.", field="kind")
-    source = Source.objects.filter(kind=kind, is_active=True).order_by("pk").first() or Source.objects.create(
-        kind=kind,
-        name="Phone call" if kind == Source.Kind.PHONE else "Text message",
-        slug=f"inbound-{kind}",
-    )
+    source = Source.objects.filter(kind=kind, is_active=True).order_by("pk").first()
+    if source is None:  # first use; two callers at once both get the one row (get_or_create retries)
+        source, _ = Source.objects.get_or_create(
+            slug=f"inbound-{kind}",
+            defaults={"kind": kind, "name": "Phone call" if kind == Source.Kind.PHONE else "Text message"},
+        )
     return lead_capture(
         source=source,
         contact=LeadIn(phone=phone, message=message),

@@ -117,7 +117,7 @@ def customer_create(
     properties = [_clean_property(p, i) for i, p in enumerate(properties)]
     _one_primary(properties)
     values = {k: (v or "").strip() for k, v in values.items()}
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # no caller recovers inside its own transaction
         customer = Customer.objects.create(
             **values,
             **search_columns(

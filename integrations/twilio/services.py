@@ -7,7 +7,7 @@ one transaction; the send is queued after commit.
 
 import hashlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 MISSED_DIAL_STATUSES = frozenset({"no-answer", "busy", "failed", "canceled"})
 ENDED_CALL_STATUSES = frozenset({"completed", "no-answer", "busy", "failed", "canceled"})
 MISSED_CALL_TEMPLATE = "missed_call"
+SWEEP_GRACE = timedelta(seconds=30)  # a task queued at the webhook has had its chance
+SWEEP_HORIZON = timedelta(days=1)  # older than this, a "sorry we missed your call" text is no use
 
 # Twilio's MessageStatus -> ours, and how far along each is (a late "sent" never undoes "delivered").
 MESSAGE_STATUSES = {
@@ -83,15 +85,15 @@ def call_identify(*, call_id: int) -> Call:
     write: the missed-call text-back locks the same row and must never wait behind a lead capture
     (which is idempotent on the CallSid and serialized per number by itself)."""
     call = Call.objects.get(pk=call_id)
-    if call.customer_id or call.lead_id:
+    if call.identified_at:
         return call
     with transaction.atomic():
         customer, lead = _caller(call.from_number, call.call_sid)
         call = _locked_calls().get(pk=call_id)
-        if call.customer_id or call.lead_id:
+        if call.identified_at:
             return call
-        call.customer, call.lead = customer, lead
-        call.save(update_fields=["customer", "lead"])
+        call.customer, call.lead, call.identified_at = customer, lead, timezone.now()
+        call.save(update_fields=["customer", "lead", "identified_at"])
         text_back = call.text_back
         if text_back is not None and text_back.customer_id is None and call.customer is not None:
             messaging.message_attach(message=text_back, customer=call.customer, lead=call.lead)
@@ -194,18 +196,40 @@ def call_text_back(*, call_id: int) -> Call:
     (the caller is waiting). A failed or interrupted send is the outbox's: retried by the sweep."""
     with transaction.atomic():
         call = _locked_calls().get(pk=call_id)
-        if not call.missed or call.text_back_id:
+        if not call.missed or call.text_back_decided_at or call.text_back_id:
             return call
         call.text_back = missed_call_text_back(call=call, queue_send=False)
+        call.text_back_decided_at = timezone.now()
+        call.save(update_fields=["text_back", "text_back_decided_at"])
         if call.text_back is None:
             return call
-        call.save(update_fields=["text_back"])
         claimed = call.text_back.status == Message.Status.QUEUED
         if claimed:
             sms_services.message_claim(call.text_back)
     if claimed:
         sms_services.message_send_claimed(call.text_back)
     return call
+
+
+def calls_sweep(*, now: datetime | None = None) -> tuple[int, int]:
+    """Queue again the caller identifications and missed-call text-backs that a lost task (a broker
+    outage, a dead worker) left undone: calls older than a grace period and younger than a day.
+    Returns (identifications, text-backs) queued."""
+    now = now or timezone.now()
+    window = {"started_at__lt": now - SWEEP_GRACE, "started_at__gte": now - SWEEP_HORIZON}
+    unidentified = list(
+        Call.objects.filter(identified_at__isnull=True, **window).values_list("pk", flat=True)
+    )
+    undecided = list(
+        Call.objects.filter(missed=True, text_back_decided_at__isnull=True, **window).values_list(
+            "pk", flat=True
+        )
+    )
+    for pk in undecided:  # the text-back first: the caller is waiting for it
+        enqueue("integrations.twilio.tasks.call_text_back", pk)
+    for pk in unidentified:
+        enqueue("integrations.twilio.tasks.call_identify", pk)
+    return len(unidentified), len(undecided)
 
 
 def missed_call_text_back(*, call: Call, queue_send: bool = True) -> Message | None:
