@@ -10,7 +10,8 @@ status webhook is sent to the moment the fake Twilio receives the POST .../Messa
 caller. Then, in the same run, the same figures for bare `twilio.rest.Client(...).messages.create()`
 calls to the same fake server (one Client per send, as integrations.sms.backends does).
 Targets: e2e p99 < 1 s, p50 < 250 ms, app/bare p99 ratio <= 10x, status webhook p99 < 50 ms, and
-exactly one text per caller.
+exactly one text per caller. Also prints the CPU each process tree spent per call.
+BENCH_WORKER_LOG=/tmp/workers.log keeps the Celery workers' logs.
 """
 
 import argparse
@@ -181,7 +182,7 @@ def start_worker(
         cwd=ROOT,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
-        stderr=open(os.environ["BENCH_WORKER_LOG"], "a") if os.environ.get("BENCH_WORKER_LOG") else subprocess.DEVNULL,
+        stderr=open(log, "a") if (log := os.environ.get("BENCH_WORKER_LOG")) else subprocess.DEVNULL,
     )
 
 
