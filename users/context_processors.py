@@ -1,7 +1,7 @@
 from django.urls import reverse
 
 from .models import Business
-from .roles import NAVIGATION
+from .roles import NAVIGATION, NAVIGATION_SECTIONS
 
 
 def navigation(request) -> dict:
@@ -10,12 +10,14 @@ def navigation(request) -> dict:
     if not (user and user.is_authenticated):
         return {"business": business}
     path = request.path
-    items = [
-        {"label": label, "url": reverse(url_name), "active": False}
-        for label, url_name, roles in NAVIGATION
-        if user.has_role(*roles)
+    visible = [entry for entry in NAVIGATION if user.has_role(*entry[2])]
+    items = [{"label": label, "url": reverse(url_name), "active": False} for label, url_name, _ in visible]
+    prefixes = [  # (prefix, item): the item's own URL and the pages its hub leads to
+        (prefix, item)
+        for (_, url_name, _roles), item in zip(visible, items, strict=True)
+        for prefix in (item["url"], *(reverse(name) for name in NAVIGATION_SECTIONS.get(url_name, ())))
     ]
-    matches = [item for item in items if path.startswith(item["url"]) and item["url"] != "/"]
-    if matches:  # the most specific section wins (/leads/inbox/ is the inbox, not the pipeline)
-        max(matches, key=lambda item: len(item["url"]))["active"] = True
+    matches = [(prefix, item) for prefix, item in prefixes if path.startswith(prefix) and prefix != "/"]
+    if matches:  # the most specific wins (/leads/inbox/ is the inbox, /leads/sources/ is marketing)
+        max(matches, key=lambda match: len(match[0]))[1]["active"] = True
     return {"nav_items": items, "business": business}

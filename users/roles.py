@@ -50,13 +50,28 @@ HOME_URL_NAMES = {
     Role.TECHNICIAN: "my-day",
 }
 
+# Pages reached from a section's hub that live under another section's URL prefix (the marketing
+# pages are under /leads/): the nav marks the hub's item, not "Leads".
+NAVIGATION_SECTIONS: dict[str, tuple[str, ...]] = {
+    "crm:marketing": (
+        "crm:report",
+        "crm:sources",
+        "crm:campaigns",
+        "crm:settings",
+        "crm:messaging-settings",
+        "crm:webform-list",
+        "crm:import-list",
+    ),
+}
+
 # (label, url name, roles) for the top navigation, in order.
 NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Dashboard", "dashboard", (Role.OWNER,)),
     ("Inbox", "crm:inbox", (Role.OWNER, Role.OFFICE)),
     ("Leads", "crm:board", (Role.OWNER, Role.OFFICE)),
     ("Customers", "customers:list", (Role.OWNER, Role.OFFICE, Role.DISPATCHER)),
-    ("Dispatch", "dispatch-board", (Role.OWNER, Role.DISPATCHER)),
+    ("Jobs", "job-list", (Role.OWNER, Role.OFFICE, Role.DISPATCHER)),
+    ("Dispatch", "dispatch-board", (Role.OWNER, Role.OFFICE, Role.DISPATCHER)),
     ("My day", "my-day", (Role.TECHNICIAN,)),
     ("Marketing", "crm:marketing", STAFF_ROLES),
     ("Exceptions", "events:exceptions", STAFF_ROLES),

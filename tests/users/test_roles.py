@@ -22,3 +22,25 @@ def test_a_deactivated_user_has_no_role(office):
     office.is_active = False
     assert office.role is None
     assert Role.OFFICE in [g.name for g in office.groups.all()]
+
+
+@pytest.mark.parametrize(
+    ("path", "active"),
+    [
+        ("/leads/", "Leads"),
+        ("/leads/42/", "Leads"),
+        ("/leads/inbox/", "Inbox"),
+        ("/leads/marketing/", "Marketing"),
+        ("/leads/messaging-settings/", "Marketing"),
+        ("/leads/sources/3/", "Marketing"),
+        ("/leads/settings/", "Marketing"),
+        ("/customers/7/", "Customers"),
+    ],
+)
+def test_the_nav_marks_the_section_a_page_belongs_to(rf, owner, path, active):
+    from users.context_processors import navigation
+
+    request = rf.get(path)
+    request.user = owner
+    items = navigation(request)["nav_items"]
+    assert [item["label"] for item in items if item["active"]] == [active]
