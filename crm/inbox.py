@@ -52,6 +52,17 @@ def inbox(request, pk: int | None = None):
     return render(request, "crm/inbox.html", context)
 
 
+def _split_email(message: Message) -> None:
+    """An e-mail's stored body starts with its address and subject lines: the bubble shows the subject
+    as a heading and the text, not the raw header lines."""
+    message.subject, message.text = "", message.body
+    if message.channel == Message.Channel.EMAIL:
+        from integrations.email.services import parse
+
+        parsed = parse(message.body)
+        message.subject, message.text = parsed.subject, parsed.text
+
+
 def _thread_context(conversation: Conversation) -> dict:
     thread = (
         Message.objects.filter(conversation=conversation)
@@ -63,9 +74,12 @@ def _thread_context(conversation: Conversation) -> dict:
     except ApplicationError:
         to = ""
     email = conversation.customer.emails.order_by("-is_primary", "pk").values_list("email", flat=True).first()
+    thread = list(reversed(thread))
+    for message in thread:
+        _split_email(message)
     return {
         "current": conversation,
-        "thread": list(reversed(thread)),
+        "thread": thread,
         "reply_to": to,
         "reply_email": email or "",
         "reply_chat": webchat.last_inbound_is_chat(conversation),

@@ -219,10 +219,20 @@ def message_attach(*, message: Message, customer: Customer, lead: Lead | None = 
 def _touch_conversation(message: Message, *, unread: bool) -> None:
     if message.conversation_id is None:
         return
-    changes = {"last_message_at": message.created_at, "last_message_preview": message.body[:160]}
+    changes = {"last_message_at": message.created_at, "last_message_preview": _preview(message)[:160]}
     if unread:
         changes |= {"unread_count": F("unread_count") + 1, "status": Conversation.Status.OPEN}
     Conversation.objects.filter(pk=message.conversation_id).update(**changes)
+
+
+def _preview(message: Message) -> str:
+    """The list's one line: an e-mail's subject and text, not its stored address and subject lines."""
+    if message.channel != Message.Channel.EMAIL:
+        return message.body
+    from integrations.email.services import parse
+
+    parsed = parse(message.body)
+    return " — ".join(part for part in (parsed.subject, " ".join(parsed.text.split())) if part)
 
 
 def _record(message: Message, actor, what: str) -> None:

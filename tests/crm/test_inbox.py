@@ -125,3 +125,17 @@ def test_saved_replies_are_offered_with_merge_fields_filled_in(office, owner, cl
     assert '<option value="Hi Ana, Test Plumbing Co is on the way.">On my way</option>' in body
     bad = client_for(owner).post(reverse("crm:messaging-settings"), {**data, "saved": "no separator here"})
     assert "write it as Title | text" in bad.content.decode()
+
+
+def test_an_email_in_the_thread_shows_its_subject_not_its_header_lines(office, client_for, texted):
+    customer, conversation = texted
+    messaging.email_queue(
+        to="ana@example.com",
+        subject="Your estimate",
+        body="Attached, as promised.",
+        customer=customer,
+        actor=office,
+    )
+    page = client_for(office).get(reverse("crm:inbox-conversation", args=[conversation.pk])).content.decode()
+    assert '<div class="subject">Your estimate</div>' in page and "Attached, as promised." in page
+    assert "To: ana@example.com" not in page and "Subject:" not in page
