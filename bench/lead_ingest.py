@@ -82,13 +82,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(env: dict, port: int, threads: int = 1) -> subprocess.Popen:
+def start_gunicorn(env: dict, port: int, threads: int = 1, workers: int = 2) -> subprocess.Popen:
     proc = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
             "config.wsgi:application",
             "--workers",
-            "2",
+            str(workers),
             "--threads",
             str(threads),
             "--bind",

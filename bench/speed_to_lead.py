@@ -3,7 +3,7 @@
     .venv/bin/python bench/speed_to_lead.py [--calls 500] [--rate 20] [--pool threads|prefork]
 
 Recreates its own database (homeservice_bench_stl), starts a fake Twilio Messages API (a thread in
-this process), gunicorn (2 sync workers) and a Celery worker (Redis db 9 broker, db 10 cache). Each
+this process), gunicorn (2 x CPUs + 1 sync workers) and Celery workers (Redis db 9 broker, db 10 cache). Each
 call is the real pair of signed webhooks: POST /integrations/twilio/voice/ then POST
 /integrations/twilio/voice/status/ with DialCallStatus=no-answer. Latency = from just before the
 status webhook is sent to the moment the fake Twilio receives the POST .../Messages.json to that
@@ -278,7 +278,8 @@ def wait_for(fake: FakeTwilio, numbers: list[str], timeout: float) -> bool:
 
 
 def cpu_seconds(roots: dict[str, int]) -> dict[str, float]:
-    """CPU time (user + system) used so far by each named process tree, and by PostgreSQL's backends."""
+    """CPU time (user + system) used so far by each named process tree, and by the PostgreSQL backends
+    connected to the bench database (persistent connections: they live through the run)."""
     ticks = os.sysconf("SC_CLK_TCK")
     parents, used, names = {}, {}, {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -291,6 +292,12 @@ def cpu_seconds(roots: dict[str, int]) -> dict[str, float]:
         parents[int(pid)] = int(fields[1])
         used[int(pid)] = (int(fields[11]) + int(fields[12])) / ticks
         names[int(pid)] = head.partition("(")[2]
+        if names[int(pid)] == "postgres":  # count only the backends serving this run's database
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    names[int(pid)] = "postgres" if DB_NAME.encode() in f.read() else "other"
+            except OSError:
+                names[int(pid)] = "other"
     totals = dict.fromkeys([*roots, "postgres"], 0.0)
     for pid, seconds in used.items():
         if names[pid] == "postgres":
@@ -357,6 +364,12 @@ def main() -> None:
         help="Celery pool: threads x4 or prefork x2",
     )
     parser.add_argument(
+        "--web-workers",
+        type=int,
+        default=2 * (os.cpu_count() or 1) + 1,
+        help="gunicorn sync workers (default: gunicorn's advice, 2 x CPUs + 1)",
+    )
+    parser.add_argument(
         "--bulk-nice", type=int, default=10, help="nice level of the bulk worker (0: same as the rest)"
     )
     args = parser.parse_args()
@@ -386,7 +399,7 @@ def main() -> None:
     redis.Redis.from_url(CACHE_REDIS_URL, socket_connect_timeout=1).flushdb()
     server = worker = sms_worker = None
     try:
-        server = start_gunicorn(env, port)
+        server = start_gunicorn(env, port, workers=args.web_workers)
         # Production shape: a worker for everything, and one that only sends texts (queue "sms"),
         # so lead captures and event fan-out never wait in front of a text-back.
         # The bulk worker (caller identification, lead capture, milestone fan-out) runs at a lower CPU
@@ -431,7 +444,7 @@ def main() -> None:
 
     sent_rows = Message.objects.filter(template="missed_call", status__in=["sent", "delivered"]).count()
     print(
-        f"{args.calls} missed calls at {args.rate:g}/s -> gunicorn (2 sync workers) + Celery "
+        f"{args.calls} missed calls at {args.rate:g}/s -> gunicorn ({args.web_workers} sync) + Celery "
         f"({'threads x4' if args.pool == 'threads' else 'prefork x2'}) on PostgreSQL, fake Twilio; "
         f"{os.cpu_count()} CPUs, load average {load:.2f}"
     )
