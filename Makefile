@@ -27,7 +27,7 @@ run: install
 	$(PY) manage.py seed_demo
 	@echo ""
 	@echo "  Open http://127.0.0.1:8000 and log in as any demo user, password demo-pass-2026:"
-	@echo "    owner, office, dispatcher, tech1, tech2, tech3"
+	@echo "    owner, office, dispatcher, tech1 ... tech8 (technicians, on a phone: /my-day/)"
 	@echo "  Web, Celery worker and beat run below; Ctrl-C stops all three."
 	@echo ""
 	DJANGO_DEBUG=1 .venv/bin/honcho start -f Procfile.dev

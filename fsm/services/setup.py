@@ -4,11 +4,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from common.errors import ApplicationError
 from customers.models import Property
 from events import services as events
-from users.models import User
+from users.models import Business, User
 from users.roles import Role
 
 from ..models import (
@@ -156,6 +157,18 @@ def _require_may_edit_equipment(prop: Property, actor) -> None:
     raise Forbidden("Only the office, or a technician with a job there, records equipment.")
 
 
+EARLIEST_INSTALL = date(1900, 1, 1)
+
+
+def _check_install_date(installed_on: date | None) -> None:
+    if installed_on is None:
+        return
+    if installed_on > timezone.localdate(timezone=Business.current().tzinfo):
+        raise ApplicationError("The install date is in the future.", field="installed_on", code="future")
+    if installed_on < EARLIEST_INSTALL:
+        raise ApplicationError("Give a real install date.", field="installed_on")
+
+
 def equipment_save(
     *,
     property: Property,
@@ -175,6 +188,7 @@ def equipment_save(
         raise ApplicationError("Say what it is (furnace, water heater...).", field="kind", code="required")
     if equipment is not None and equipment.property_id != property.pk:
         raise ApplicationError("This equipment is at another property.", field="equipment")
+    _check_install_date(installed_on)
     item = equipment or Equipment(property=property)
     item.kind, item.brand, item.model_number = kind[:80], brand.strip()[:80], model_number.strip()[:80]
     item.serial_number, item.installed_on, item.notes = (
