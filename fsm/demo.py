@@ -178,11 +178,17 @@ class _Planner:
         services.job_arrive(job=job, actor=tech, at=start)
 
     def today(self, now: datetime) -> None:
-        """Built around the current time, so the board is live whenever the demo is loaded."""
+        """Built around the current time during the working day, so the board is live whenever the demo
+        is loaded in office hours; before or after them, today's visits sit inside the working day (all
+        ahead in the morning, all done in the evening), never at 1 AM."""
         anchor = now.replace(minute=0 if now.minute < 30 else 30, second=0, microsecond=0)
+        day_start = now.replace(hour=8, minute=0, second=0, microsecond=0)
+        live = day_start + timedelta(hours=2) <= now <= day_start + timedelta(hours=10)
         for i, tech in enumerate(self.techs):
-            cursor = anchor - timedelta(hours=4, minutes=30 * (i % 3))
-            services.clock_in(technician=tech, actor=tech, at=cursor - timedelta(minutes=30))
+            stagger = timedelta(minutes=30 * (i % 3))
+            cursor = anchor - timedelta(hours=4) - stagger if live else day_start + stagger
+            if cursor - timedelta(minutes=30) <= now:
+                services.clock_in(technician=tech, actor=tech, at=cursor - timedelta(minutes=30))
             heading_out = False
             for _ in range(4):
                 job, end = self.job(tech, cursor, max_minutes=120)
@@ -196,9 +202,9 @@ class _Planner:
                     heading_out = True
                 elif not heading_out:
                     services.job_dispatch(job=job, actor=self.dispatcher)
-                    if i % 2:
+                    if i % 2 and live:
                         services.job_on_my_way(job=job, actor=tech, at=now)
-                    self.count("en_route" if i % 2 else "dispatched")
+                    self.count("en_route" if i % 2 and live else "dispatched")
                     heading_out = True
                 else:
                     self.count("scheduled")

@@ -2,15 +2,25 @@ import random
 import time
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from customers import demo as customers_demo
 from fsm import demo
-from fsm.models import Equipment, Job, TechnicianProfile
+from fsm.models import Equipment, Job, TechnicianProfile, Visit
 from users import demo as users_demo
+from users.models import Business
 
 pytestmark = pytest.mark.django_db
 
 
+def _seed_all(rng):
+    users_demo.seed(rng=rng, log=lambda *_: None, password="demo-pass-2026")
+    customers_demo.seed(rng=rng, log=lambda *_: None, customers=60)
+    demo.seed(rng=rng, log=lambda *_: None, password="demo-pass-2026")
+
+
+@time_machine.travel("2026-11-18 11:10 -06:00", tick=False)  # a Wednesday morning in Austin
 def test_the_demo_seeds_technicians_and_two_weeks_of_jobs_in_every_state():
     rng = random.Random(7)
     users_demo.seed(rng=rng, log=lambda *_: None, password="demo-pass-2026")
@@ -24,3 +34,16 @@ def test_the_demo_seeds_technicians_and_two_weeks_of_jobs_in_every_state():
     assert {"completed", "scheduled", "dispatched", "unscheduled", "on_hold", "canceled"} <= states
     assert states & {"on_site", "en_route"}, "today's work is under way"
     assert Equipment.objects.exists()
+
+
+@time_machine.travel("2026-11-18 01:20 -06:00", tick=False)  # loaded in the middle of the night
+def test_loaded_at_night_today_s_visits_are_inside_the_working_day_and_ahead():
+    _seed_all(random.Random(7))
+    tz = Business.current().tzinfo
+    today = timezone.localdate(timezone=tz)
+    todays = Visit.objects.filter(start__date__gte=today, start__date__lte=today)
+    starts = [
+        timezone.localtime(v.start, tz) for v in todays if timezone.localtime(v.start, tz).date() == today
+    ]
+    assert starts and all(7 <= start.hour < 19 for start in starts)
+    assert not Job.objects.filter(state__in=["on_site", "en_route"]).exists()
