@@ -51,6 +51,16 @@ class BookForm(forms.Form):
         required=False, label="Preferred until", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    # Filled by "Find a time" (fsm's open times); crm.services.lead_book checks them.
+    slot_technician = forms.IntegerField(required=False, widget=forms.HiddenInput, label="Technician")
+    slot_start = forms.DateTimeField(required=False, widget=forms.HiddenInput, label="Chosen start")
+    slot_end = forms.DateTimeField(required=False, widget=forms.HiddenInput, label="Chosen end")
+
+    SLOT_FIELDS = ("slot_technician", "slot_start", "slot_end")
+
+    def slot_errors(self) -> list[str]:
+        """The chosen time's errors (its fields are hidden: the page shows them by the choice)."""
+        return [error for name in self.SLOT_FIELDS for error in self.errors.get(name, [])]
 
     def clean(self):
         data = super().clean()

@@ -15,6 +15,8 @@ from customers import selectors as customer_selectors
 from customers import services as customer_services
 from customers.models import Customer
 from events import services as events
+from users.models import User
+from users.roles import Role
 
 from .models import Campaign, Lead, LostReason, PipelineSettings, ServiceType, Source, SourceKey, WebForm
 
@@ -471,13 +473,21 @@ def lead_book(
     window_start: datetime | None = None,
     window_end: datetime | None = None,
     notes: str = "",
+    slot_technician_id: int | None = None,
+    slot_start: datetime | None = None,
+    slot_end: datetime | None = None,
 ) -> Lead:
-    """Hand the lead to field service: lead.booked carries what a job needs, nothing to retype."""
+    """Hand the lead to field service: lead.booked carries what a job needs, nothing to retype.
+
+    A slot (technician, start, end: all three or none, e.g. from fsm's open times) asks fsm.job_from_lead
+    to schedule the visit too; if the time is gone by then, the job waits in the unscheduled queue.
+    """
     if window_start and window_end and window_end <= window_start:
         raise ApplicationError("The window must end after it starts.", field="window_end")
     service = (service or lead.service).strip()
     if not service:
         raise ApplicationError("Say what service is booked.", field="service")
+    slot = _booking_slot(slot_technician_id, slot_start, slot_end)
     data = {
         "property_id": lead.property_id,
         "service": service,
@@ -488,6 +498,7 @@ def lead_book(
         "description": lead.message,
         "phone": lead.phone,
         "email": lead.email,
+        **({"slot": slot} if slot else {}),
     }
     changes = {
         "service": service[:200],
@@ -497,6 +508,24 @@ def lead_book(
         "booked_at": timezone.now(),
     }
     return _transition(lead=lead, action="book", actor=actor, changes=changes, data=data)
+
+
+def _booking_slot(technician_id: int | None, start: datetime | None, end: datetime | None) -> dict | None:
+    """The chosen slot as lead.booked carries it, or None; refuses a partial, reversed or unstaffed one."""
+    given = {"slot_technician": technician_id, "slot_start": start, "slot_end": end}
+    if all(value is None for value in given.values()):
+        return None
+    missing = next((name for name, value in given.items() if value is None), None)
+    if missing:
+        raise ApplicationError("Choose the time again: part of it is missing.", field=missing)
+    if timezone.is_naive(start) or timezone.is_naive(end):
+        raise ApplicationError("Give the time with its time zone.", field="slot_start")
+    if end <= start:
+        raise ApplicationError("The chosen time must end after it starts.", field="slot_end")
+    technicians = User.objects.filter(pk=technician_id, is_active=True, groups__name=Role.TECHNICIAN)
+    if not technicians.exists():
+        raise ApplicationError("That technician cannot take visits.", field="slot_technician")
+    return {"technician_id": technician_id, "start": start.isoformat(), "end": end.isoformat()}
 
 
 def lead_win(*, lead: Lead, actor, actor_label: str = "", reason: str = "") -> Lead:

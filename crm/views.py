@@ -121,18 +121,21 @@ def _available_actions(lead: Lead, user) -> list[tuple[str, str]]:
 @role_required(*STAFF_ROLES)
 def lead_detail(request, pk: int):
     lead = selectors.get_lead_for_user(request.user, pk)
-    context = {
+    return render(request, "crm/detail.html", _detail_context(request, lead))
+
+
+def _detail_context(request, lead: Lead, book_form: BookForm | None = None) -> dict:
+    return {
         "lead": lead,
         "actions": _available_actions(lead, request.user),
         "timeline": timeline_for(lead),
-        "book_form": BookForm(initial={"service": lead.service}),
+        "book_form": book_form or BookForm(initial={"service": lead.service}),
         "lose_form": LoseForm(),
         "assign_form": AssignForm(initial={"assigned_to": lead.assigned_to_id}),
         "other_leads": lead.customer.leads.exclude(pk=lead.pk).select_related("source")[:10]
         if lead.customer_id
         else [],
     }
-    return render(request, "crm/detail.html", context)
 
 
 @role_required(*STAFF_ROLES)
@@ -141,6 +144,8 @@ def lead_act(request, pk: int):
     """The detail page's buttons: the button's name says which transition (or assignment)."""
     lead = selectors.get_lead_for_user(request.user, pk)
     action = request.POST.get("action", "")
+    if action == "book":
+        return _book(request, lead)
     try:
         done = _act(request, lead, action)
     except ApplicationError as error:
@@ -163,15 +168,43 @@ def _act(request, lead: Lead, action: str) -> str | None:
         lead = simple[action](lead=lead, actor=user)
     elif action == "win":
         lead = services.lead_win(lead=lead, actor=user)
-    elif action in ("book", "lose", "assign"):
+    elif action in ("lose", "assign"):
         return _act_with_form(request, lead, action)
     else:
         raise ApplicationError("Unknown action.")
     return f"Lead is now {lead.get_state_display().lower()}."
 
 
+def _book(request, lead: Lead):
+    """Book: a refusal that names a field shows on the page's Book form (nothing is saved)."""
+    form = BookForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.lead_book(
+                lead=lead,
+                actor=request.user,
+                service=data["service"],
+                window_start=data["window_start"],
+                window_end=data["window_end"],
+                notes=data["notes"],
+                slot_technician_id=data["slot_technician"],
+                slot_start=data["slot_start"],
+                slot_end=data["slot_end"],
+            )
+        except ApplicationError as error:
+            if error.field not in form.fields:
+                messages.error(request, error.message)
+                return redirect("crm:detail", pk=lead.pk)
+            form.add_error(error.field, error.message)
+        else:
+            messages.success(request, "Booked: the job is handed to dispatch.")
+            return redirect("crm:detail", pk=lead.pk)
+    return render(request, "crm/detail.html", _detail_context(request, lead, book_form=form))
+
+
 def _act_with_form(request, lead: Lead, action: str) -> str | None:
-    form_class = {"book": BookForm, "lose": LoseForm, "assign": AssignForm}[action]
+    form_class = {"lose": LoseForm, "assign": AssignForm}[action]
     form = form_class(request.POST)
     if not form.is_valid():
         errors = "; ".join(
@@ -180,16 +213,6 @@ def _act_with_form(request, lead: Lead, action: str) -> str | None:
         )
         raise ApplicationError(errors)
     data = form.cleaned_data
-    if action == "book":
-        services.lead_book(
-            lead=lead,
-            actor=request.user,
-            service=data["service"],
-            window_start=data["window_start"],
-            window_end=data["window_end"],
-            notes=data["notes"],
-        )
-        return "Booked: the job is handed to dispatch."
     if action == "lose":
         services.lead_lose(lead=lead, actor=request.user, reason=data["reason"], note=data["note"])
         return "Lead marked lost."

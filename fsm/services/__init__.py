@@ -6,7 +6,8 @@ not allow it, `fsm.errors.SchedulingConflict` (409, code "conflict") for an unco
 ApplicationError (400, `field` names the input at fault) for everything else.
 
     jobs       job_create, job_update, job_from_booking, job_dispatch, job_on_my_way, job_arrive,
-               job_complete, job_pause, job_resume, job_hold, job_cancel, technician_travel_minutes
+               job_complete, job_pause, job_resume, job_hold, job_cancel, technician_travel_minutes;
+               reads shared with the booking: job_type_for_service, booking_property
     visits     visit_conflicts (dry run), visit_schedule, visit_move, visit_cancel
     timeclock  clock_in, clock_out
     onsite     note_add, photo_add, signature_add, checklist_toggle
@@ -14,6 +15,7 @@ ApplicationError (400, `field` names the input at fault) for everything else.
 """
 
 from .jobs import (
+    booking_property,
     job_arrive,
     job_cancel,
     job_complete,
@@ -24,6 +26,7 @@ from .jobs import (
     job_on_my_way,
     job_pause,
     job_resume,
+    job_type_for_service,
     job_update,
     technician_travel_minutes,
 )
@@ -50,6 +53,7 @@ __all__ = [
     "OVERLAP",
     "ScheduleConflict",
     "VisitResult",
+    "booking_property",
     "checklist_toggle",
     "clock_in",
     "clock_out",
@@ -64,6 +68,7 @@ __all__ = [
     "job_on_my_way",
     "job_pause",
     "job_resume",
+    "job_type_for_service",
     "job_type_save",
     "job_update",
     "note_add",

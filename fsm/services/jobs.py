@@ -146,6 +146,18 @@ def job_update(*, job: Job, actor, **changes) -> Job:
     return job
 
 
+def job_type_for_service(service: str) -> JobType | None:
+    """The active job type named like a booked service (case-insensitive), or None."""
+    name = (service or "").strip()
+    return JobType.objects.filter(name__iexact=name, is_active=True).first() if name else None
+
+
+def booking_property(*, customer: Customer, property_id: int | None) -> Property | None:
+    """Where a booked job goes: the booked property when it is the customer's, else their primary one."""
+    prop = customer.properties.filter(pk=property_id).first() if property_id else None
+    return prop or customer.properties.order_by("-is_primary", "pk").first()
+
+
 def job_from_booking(
     *,
     lead_id: int,
@@ -165,16 +177,14 @@ def job_from_booking(
     customer = Customer.objects.get(pk=customer_id)
     while customer.merged_into_id:
         customer = customer.merged_into
-    prop = customer.properties.filter(pk=property_id).first() if property_id else None
-    prop = prop or customer.properties.order_by("-is_primary", "pk").first()
     if window_start and window_end and window_end <= window_start:
         window_start = window_end = None
     try:
         with transaction.atomic():
             return job_create(
                 customer=customer,
-                property=prop,
-                job_type=JobType.objects.filter(name__iexact=(service or "").strip(), is_active=True).first(),
+                property=booking_property(customer=customer, property_id=property_id),
+                job_type=job_type_for_service(service),
                 service=service or "Booked service",
                 description=description,
                 office_notes=notes,

@@ -6,7 +6,7 @@ fields from one, the customer page's jobs, the equipment blocks and the lead han
 """
 
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 
 from django.contrib import messages
 from django.db import transaction
@@ -14,13 +14,13 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import dateformat, timezone
-from django.utils.dateparse import parse_date
+from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from common.errors import ApplicationError
 from customers.models import Customer, Property
-from customers.selectors import get_customer_for_user, properties_visible_to
+from customers.selectors import customers_visible_to, get_customer_for_user, properties_visible_to
 from customers.services import PropertyIn, property_find_or_add
 from events.selectors import timeline_for
 from users.access import role_required
@@ -42,6 +42,7 @@ from ..jobs import (
     office_actions_for,
     property_equipment,
     suggest_slots,
+    technician_choices,
 )
 from ..models import DISPATCH_ROLES, Equipment, Job, JobPhoto, JobSignature, JobType
 from ..selectors import get_job_for_user, job_checklist, jobs_visible_to, property_history
@@ -359,6 +360,64 @@ def job_visit_fields(request):
     return render(request, "fsm/partials/job_visit_fields.html", {"visit_form": form, "filled": True})
 
 
+# --- The lead page's "Find a time" (crm's Book form) ----------------------------------------------------
+
+BOOKING_SLOTS = "fsm/partials/booking_slots.html"
+
+
+@role_required(*DISPATCH_ROLES)
+def booking_slots(request):
+    """htmx, inside crm's Book form: open times for what is being booked (job type and address picked as
+    fsm.job_from_lead will pick them); `choose` shows one with the form's hidden slot_* fields filled,
+    `clear` empties them. The form's container is the target (hx-target="this", inherited)."""
+    if "choose" in request.GET:
+        chosen = _chosen_slot(request.GET)
+        return render(request, BOOKING_SLOTS, {"chosen": chosen, "unusable": chosen is None})
+    if "clear" in request.GET:
+        return render(request, BOOKING_SLOTS, {"cleared": True})
+    service = request.GET.get("service", "").strip()
+    job_type = services.job_type_for_service(service)
+    prop = _booking_property(request)
+    context = {"service": service, "job_type": job_type, "problem": _booking_problem(service, job_type, prop)}
+    if not context["problem"]:
+        context["suggestions"] = suggest_slots(job_type=job_type, prop=prop, start_date=None)
+    return render(request, BOOKING_SLOTS, context)
+
+
+def _booking_property(request) -> Property | None:
+    customer = customers_visible_to(request.user).filter(pk=_int(request.GET.get("customer"))).first()
+    if customer is None:
+        return properties_visible_to(request.user).filter(pk=_int(request.GET.get("property"))).first()
+    return services.booking_property(customer=customer, property_id=_int(request.GET.get("property")))
+
+
+def _booking_problem(service: str, job_type: JobType | None, prop: Property | None) -> str:
+    later = "Book it without a time: it waits in dispatch's queue."
+    if not service:
+        return "Say what service is booked first: its job type decides how long the visit takes and who fits."
+    if job_type is None:
+        return f"No job type is called “{service}”, so no times can be suggested. {later}"
+    if prop is None:
+        return f"The customer has no address yet, so no times can be suggested. {later}"
+    return ""
+
+
+def _chosen_slot(query) -> dict | None:
+    start, end = _datetime(query.get("slot_start")), _datetime(query.get("slot_end"))
+    technician = technician_choices().filter(pk=_int(query.get("slot_technician"))).first()
+    if technician is None or start is None or end is None or end <= start:
+        return None
+    return {"technician": technician, "start": start, "end": end}
+
+
+def _datetime(value) -> datetime | None:
+    try:
+        moment = parse_datetime(value or "")
+    except ValueError:
+        return None
+    return moment if moment is not None and timezone.is_aware(moment) else None
+
+
 # --- The customer page's jobs and the lead handoff ------------------------------------------------------
 
 
@@ -440,6 +499,7 @@ urlpatterns = [
     path("jobs/new/", job_create, name="job-create"),
     path("jobs/suggest/", job_suggest, name="job-suggest"),
     path("jobs/visit-fields/", job_visit_fields, name="job-visit-fields"),
+    path("jobs/slots-for-booking/", booking_slots, name="booking-slots"),
     path("jobs/<int:pk>/", job_detail, name="job-detail"),
     path("jobs/<int:pk>/visits/", job_schedule, name="job-schedule"),
     path("jobs/<int:pk>/act/", job_act, name="job-act"),
