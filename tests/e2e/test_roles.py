@@ -15,14 +15,18 @@ HOMES = {
         "heading": "Dashboard",
         "nav": {"Dashboard", "Customers", "Dispatch"},
     },
-    Role.OFFICE: {"path": "/customers/", "heading": "Customers", "nav": {"Customers", "Exceptions"}},
+    Role.OFFICE: {
+        "path": "/customers/",
+        "heading": "Customers",
+        "nav": {"Customers", "Jobs", "Dispatch", "Exceptions"},  # a small shop's office also dispatches
+    },
     Role.DISPATCHER: {"path": "/dispatch/", "heading": "Dispatch board", "nav": {"Customers", "Dispatch"}},
     Role.TECHNICIAN: {"path": "/my-day/", "heading": "Today's visits", "nav": {"My day"}},
 }
 # Links a role must never see, whatever else the navigation gains later.
 FORBIDDEN = {
     Role.OWNER: {"My day"},
-    Role.OFFICE: {"Dashboard", "Dispatch", "My day"},
+    Role.OFFICE: {"Dashboard", "My day"},
     Role.DISPATCHER: {"Dashboard", "My day", "Exceptions"},
     Role.TECHNICIAN: {"Dashboard", "Customers", "Dispatch", "Exceptions"},
 }
