@@ -70,11 +70,12 @@ CONSENT_ERRORS = {
 def call_receive(*, call_sid: str, from_number: str, to_number: str) -> Call:
     """Store an inbound call once per CallSid and answer at once; who called (a customer, or a new lead)
     is worked out by a worker (`call_identify`), so Twilio gets its TwiML in a few milliseconds."""
-    call, created = Call.objects.get_or_create(
-        call_sid=call_sid, defaults={"from_number": from_number, "to_number": to_number}
-    )
-    if created:
-        transaction.on_commit(lambda: enqueue("integrations.twilio.tasks.call_identify", call.pk))
+    try:  # a new CallSid is the common case: insert first, look up only on a retry
+        with transaction.atomic():
+            call = Call.objects.create(call_sid=call_sid, from_number=from_number, to_number=to_number)
+    except IntegrityError:
+        return Call.objects.get(call_sid=call_sid)
+    transaction.on_commit(lambda: enqueue("integrations.twilio.tasks.call_identify", call.pk))
     return call
 
 
@@ -89,7 +90,7 @@ def call_identify(*, call_id: int) -> Call:
         return call
     with transaction.atomic():
         customer, lead = _caller(call.from_number, call.call_sid)
-        call = _locked_calls().get(pk=call_id)
+        call = Call.objects.select_for_update().get(pk=call_id)
         if call.identified_at:
             return call
         call.customer, call.lead, call.identified_at = customer, lead, timezone.now()
@@ -101,7 +102,7 @@ def call_identify(*, call_id: int) -> Call:
             "crm.call.received",
             subject=call,
             actor_label="phone",
-            links=[call.customer, call.lead],
+            links=[(Customer, call.customer_id), (Lead, call.lead_id)],
             summary=f"Call from {call.from_number}",
             data={"call_id": call.pk, "call_sid": call.call_sid, "from": call.from_number},
         )
@@ -129,7 +130,7 @@ def call_status_update(
 ) -> Call | None:
     """The Dial action / status callback: record how the call ended; a missed call texts back once."""
     with transaction.atomic():
-        call = _locked_calls().filter(call_sid=call_sid).first()
+        call = Call.objects.select_for_update().filter(call_sid=call_sid).first()
         if call is None:
             return None
         missed = not call.missed and _is_missed(call_status, dial_status, recording_url)
@@ -142,7 +143,7 @@ def call_status_update(
 
 
 def _locked_calls():
-    """Calls locked for update, with what their timeline links need (only the call row is locked)."""
+    """Calls locked for update, with their customer and lead loaded (only the call row is locked)."""
     return Call.objects.select_for_update(of=("self",)).select_related("customer", "lead")
 
 
@@ -169,7 +170,7 @@ def _call_keep_recording(call: Call, recording_url: str) -> None:
         "crm.call.voicemail",
         subject=call,
         actor_label="phone",
-        links=[call.customer, call.lead],
+        links=[(Customer, call.customer_id), (Lead, call.lead_id)],
         summary=f"Voicemail from {call.from_number}",
         data={"call_id": call.pk, "recording_url": call.recording_url},
     )
@@ -182,7 +183,7 @@ def _call_publish_missed(call: Call) -> None:
         "call.missed",
         subject=call,
         actor_label="phone",
-        links=[call.customer, call.lead],
+        links=[(Customer, call.customer_id), (Lead, call.lead_id)],
         summary=f"Missed call from {call.from_number}",
         data={"call_id": call.pk, "from": call.from_number, "customer_id": call.customer_id},
     )
