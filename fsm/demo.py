@@ -40,7 +40,11 @@ JOB_TYPES = [  # names match the crm's service types, so booked leads get a job 
 WEEK = {
     "early": {d: ["07:00", "16:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
     "standard": {d: ["08:00", "17:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
-    "late": {d: ["09:00", "18:00"] for d in ("tue", "wed", "thu", "fri", "sat")},
+    # the weekend crew: Tuesday to Saturday, and Sunday on call
+    "late": {
+        **{d: ["09:00", "18:00"] for d in ("tue", "wed", "thu", "fri", "sat")},
+        "sun": ["10:00", "16:00"],
+    },
 }
 TECHNICIANS = [  # username, first, last, skills, colour, week, home ZIP
     ("tech1", "Jake", "Morrison", ["HVAC repair", "HVAC install"], "#2563eb", "early", "78745"),
@@ -178,20 +182,26 @@ class _Planner:
         services.job_arrive(job=job, actor=tech, at=start)
 
     def today(self, now: datetime) -> None:
-        """Built around the current time during the working day, so the board is live whenever the demo
-        is loaded in office hours; before or after them, today's visits sit inside the working day (all
-        ahead in the morning, all done in the evening), never at 1 AM."""
+        """Today's visits for the technicians who work today, inside their hours. Loaded during their
+        day, the board is live (visits done, on site, on the way); before it, all are ahead; after it,
+        all are done. Never a visit at 1 AM or on a day off."""
         anchor = now.replace(minute=0 if now.minute < 30 else 30, second=0, microsecond=0)
-        day_start = now.replace(hour=8, minute=0, second=0, microsecond=0)
-        live = day_start + timedelta(hours=2) <= now <= day_start + timedelta(hours=10)
         for i, tech in enumerate(self.techs):
+            span = parse_working_hours(tech.technician.working_hours).get(_weekday(now.date()))
+            if not span:
+                continue
+            start, finish = (datetime.combine(now.date(), t, tzinfo=self.tz) for t in span)
+            live = start + timedelta(hours=2) <= now <= finish
             stagger = timedelta(minutes=30 * (i % 3))
-            cursor = anchor - timedelta(hours=4) - stagger if live else day_start + stagger
+            cursor = max(start, anchor - timedelta(hours=4) - stagger) if live else start + stagger
             if cursor - timedelta(minutes=30) <= now:
                 services.clock_in(technician=tech, actor=tech, at=cursor - timedelta(minutes=30))
             heading_out = False
             for _ in range(4):
-                job, end = self.job(tech, cursor, max_minutes=120)
+                room = int((finish - cursor).total_seconds() // 60)
+                job, end = self.job(tech, cursor, max_minutes=min(120, room))
+                if job is None:
+                    break
                 if end <= now:
                     self.work(job, tech, cursor)
                     services.job_complete(job=job, actor=tech, completion_note=self.rng.choice(NOTES), at=end)

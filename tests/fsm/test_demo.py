@@ -47,3 +47,18 @@ def test_loaded_at_night_today_s_visits_are_inside_the_working_day_and_ahead():
     ]
     assert starts and all(7 <= start.hour < 19 for start in starts)
     assert not Job.objects.filter(state__in=["on_site", "en_route"]).exists()
+
+
+@time_machine.travel("2026-11-22 11:00 -06:00", tick=False)  # a Sunday: only the weekend crew works
+def test_on_a_sunday_only_the_technicians_who_work_sundays_have_visits_today():
+    _seed_all(random.Random(7))
+    tz = Business.current().tzinfo
+    today = timezone.localdate(timezone=tz)
+    working = {p.user_id for p in TechnicianProfile.objects.all() if p.working_hours.get("sun")}
+    on_today = {
+        tech.pk
+        for visit in Visit.objects.prefetch_related("technicians")
+        if timezone.localtime(visit.start, tz).date() == today
+        for tech in visit.technicians.all()
+    }
+    assert working and on_today and on_today <= working
