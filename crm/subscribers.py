@@ -75,9 +75,10 @@ def instant_reply(event) -> None:
 # --- Appointment texts (why care or automated: the module docstring) -------------------------------------
 
 
-@subscriber("job.scheduled", name="crm.appointment_confirmation")
+@subscriber("job.scheduled", "visit.rescheduled", name="crm.appointment_confirmation")
 def appointment_confirmation(event) -> None:
-    """The job's first visit is on the board: tell the customer the day and the arrival window."""
+    """The job's first visit is on the board, or a visit moved to another day: tell the customer the
+    day and the arrival window (the confirmation text, with the new date)."""
     if _upcoming(event.data):
         _appointment_text(
             event, kind="confirmation", purpose=Message.Purpose.CARE, extra=_visit_fields(event)

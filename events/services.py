@@ -35,6 +35,7 @@ MILESTONES = frozenset(
         "job.completed",
         "job.canceled",
         "visit.reminder_due",
+        "visit.rescheduled",
         "invoice.issued",
         "invoice.paid",
         "invoice.voided",

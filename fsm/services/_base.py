@@ -52,12 +52,19 @@ def record(job: Job, code: str, *, actor, summary: str, data: dict | None = None
 
 
 def publish(
-    job: Job, milestone: str, *, actor, summary: str, data: dict | None = None, actor_label: str = ""
+    job: Job,
+    milestone: str,
+    *,
+    actor,
+    summary: str,
+    data: dict | None = None,
+    actor_label: str = "",
+    code: str = "",
 ):
     return events.publish(
         milestone,
         subject=job,
-        code=f"fsm.{milestone}",
+        code=code or f"fsm.{milestone}",
         actor=actor,
         actor_label=actor_label,
         links=links(job),

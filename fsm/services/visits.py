@@ -338,14 +338,45 @@ def visit_move(
         _refuse_overlaps(conflicts, confirm)
         before = {"start": visit.start.isoformat(), "end": visit.end.isoformat()}
         before["technician_ids"] = sorted(visit.technicians.values_list("pk", flat=True))
+        new_day = _local_day(start) - _local_day(visit.start)
         visit.start, visit.end = start, end
-        visit.save(update_fields=["start", "end", "updated_at"])
+        if new_day:  # another day: the promise moves with it, and the day-before reminder is due again
+            _shift_window(visit, new_day)
+            visit.reminder_sent_at = None
+        visit.save(
+            update_fields=[
+                "start",
+                "end",
+                "arrival_window_start",
+                "arrival_window_end",
+                "reminder_sent_at",
+                "updated_at",
+            ]
+        )
         visit.technicians.set(techs)
         data = {"from": before, **_visit_data(visit, techs, conflicts)}
-        record(
-            job, "fsm.visit.moved", actor=actor, summary=f"Visit moved to {_span_text(start, end)}", data=data
-        )
+        summary = f"Visit moved to {_span_text(start, end)}"
+        if new_day and job.state in (Job.State.SCHEDULED, Job.State.DISPATCHED):
+            time_zone = (job.property.time_zone if job.property_id else "") or Business.current().time_zone
+            data["time_zone"] = time_zone
+            publish(job, "visit.rescheduled", actor=actor, summary=summary, data=data, code="fsm.visit.moved")
+        else:
+            record(job, "fsm.visit.moved", actor=actor, summary=summary, data=data)
     return VisitResult(visit=visit, warnings=conflicts)
+
+
+def _local_day(moment: datetime):
+    return timezone.localtime(moment, Business.current().tzinfo).date()
+
+
+def _shift_window(visit: Visit, days: timedelta) -> None:
+    """The same promised hours on the new day (on the business's clock, so a DST change keeps them)."""
+    tz = Business.current().tzinfo
+    for name in ("arrival_window_start", "arrival_window_end"):
+        moment = getattr(visit, name)
+        if moment is not None:
+            local = timezone.localtime(moment, tz)
+            setattr(visit, name, datetime.combine(local.date() + days, local.time(), tzinfo=tz))
 
 
 def visit_cancel(*, visit: Visit, actor, reason: str = "") -> Visit:

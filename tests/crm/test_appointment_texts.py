@@ -89,6 +89,32 @@ def test_a_redelivered_confirmation_or_a_second_visit_sends_no_second_text(job, 
     assert len(texts("confirmation")) == 1
 
 
+def test_a_visit_moved_to_another_day_texts_the_new_day_and_is_reminded_again(
+    job, tech, dispatcher, committed
+):
+    with committed():
+        visit = book(job, technicians=[tech], actor=dispatcher)
+    visit.reminder_sent_at = at(TUESDAY, 0)  # as if the reminder had gone out
+    visit.save(update_fields=["reminder_sent_at"])
+    thursday = TUESDAY + timedelta(days=2)
+    with time_machine.travel(BOOKED, tick=False), committed():
+        services.visit_move(visit=visit, start=at(thursday, 9), end=at(thursday, 10, 30), actor=dispatcher)
+
+    visit.refresh_from_db()
+    assert (visit.arrival_window_start, visit.arrival_window_end) == (at(thursday, 9), at(thursday, 11))
+    assert visit.reminder_sent_at is None
+    assert "Thursday, June 6, arriving between 9:00 AM and 11:00 AM" in texts("confirmation")[-1].body
+    assert len(texts("confirmation")) == 2
+
+
+def test_a_visit_moved_within_its_day_sends_nothing_new(job, tech, dispatcher, committed):
+    with committed():
+        visit = book(job, technicians=[tech], actor=dispatcher)
+    with time_machine.travel(BOOKED, tick=False), committed():
+        services.visit_move(visit=visit, start=at(TUESDAY, 9, 30), end=at(TUESDAY, 11), actor=dispatcher)
+    assert len(texts("confirmation")) == 1
+
+
 def test_on_my_way_texts_the_technicians_first_name_and_arrival_time(job, tech, dispatcher, committed):
     book(job, technicians=[tech], actor=dispatcher)
     with time_machine.travel(at(TUESDAY, 8, 30), tick=False), committed():
