@@ -7,12 +7,11 @@ import pytest
 from playwright.sync_api import expect
 
 from crm import services as crm
-from crm.models import Source
 from fsm import services
 from fsm.models import Job
 from tests.e2e.conftest import login, screenshot, screenshot_both
 from tests.factories import PASSWORD, UserFactory, make_customer
-from tests.fsm.factories import JobTypeFactory, SkillFactory, make_technician
+from tests.fsm.factories import JobTypeFactory, SkillFactory, make_qualified_lead, make_technician
 from users.roles import Role
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -78,18 +77,7 @@ def test_office_books_a_job_from_a_customer_and_schedules_it_with_suggested_time
 
 @pytest.fixture
 def booked_lead(office_user):
-    source = Source.objects.create(name="Website", slug="website", kind=Source.Kind.WEB_FORM)
-    contact = crm.LeadIn(
-        name="Ana Ruiz",
-        phone="512-555-0199",
-        service="AC repair",
-        street="1944 Stanton St",
-        city="Austin",
-        state="TX",
-        zip_code="78704",
-    )
-    lead = crm.lead_capture(source=source, contact=contact).lead
-    lead = crm.lead_qualify(lead=lead, actor=office_user)
+    lead = make_qualified_lead(actor=office_user)
     return crm.lead_book(lead=lead, actor=office_user)  # commits: lead.booked is delivered (eager Celery)
 
 

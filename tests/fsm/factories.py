@@ -71,3 +71,24 @@ def schedule(job, *, start, technicians, actor=None, end=None, confirm=True, **k
     return services.visit_schedule(
         job=job, start=start, end=end, technicians=technicians, actor=actor, confirm=confirm, **kwargs
     ).visit
+
+
+def make_qualified_lead(*, actor, service: str = "AC repair"):
+    """Ana Ruiz's website lead for `service` at 1944 Stanton St, Austin 78704, qualified by `actor`:
+    ready to book (the CRM side of the handoff tests)."""
+    from crm import services as crm
+    from crm.models import Source
+
+    source, _ = Source.objects.get_or_create(
+        slug="website", defaults={"name": "Website", "kind": Source.Kind.WEB_FORM}
+    )
+    contact = crm.LeadIn(
+        name="Ana Ruiz",
+        phone="512-555-0199",
+        service=service,
+        street="1944 Stanton St",
+        city="Austin",
+        state="TX",
+        zip_code="78704",
+    )
+    return crm.lead_qualify(lead=crm.lead_capture(source=source, contact=contact).lead, actor=actor)

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from crm import services as crm
-from crm.models import Lead, Source
+from crm.models import Lead
 from events import services as events
 from events.models import Delivery, Event
 from events.selectors import timeline_for
@@ -14,7 +14,7 @@ from fsm.models import Job, Visit
 from fsm.subscribers import SLOT_TAKEN
 from tests.factories import make_customer
 from tests.fsm.conftest import MONDAY
-from tests.fsm.factories import at, make_job, schedule
+from tests.fsm.factories import at, make_job, make_qualified_lead, schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -23,17 +23,7 @@ NINE, HALF_TEN = at(MONDAY, 9), at(MONDAY, 10, 30)
 
 @pytest.fixture
 def lead(office, business):
-    source = Source.objects.create(name="Website", slug="website", kind=Source.Kind.WEB_FORM)
-    contact = crm.LeadIn(
-        name="Ana Ruiz",
-        phone="512-555-0199",
-        service="AC repair",
-        street="1944 Stanton St",
-        city="Austin",
-        state="TX",
-        zip_code="78704",
-    )
-    return crm.lead_qualify(lead=crm.lead_capture(source=source, contact=contact).lead, actor=office)
+    return make_qualified_lead(actor=office)
 
 
 def book(lead, office, capture, **kwargs) -> Delivery:

@@ -11,14 +11,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm import services as crm
-from crm.models import Source
 from customers.models import Property
 from events.models import Event
 from fsm import services
 from fsm.models import Equipment, Job, Visit
 from tests.factories import make_customer
 from tests.fsm.conftest import MONDAY
-from tests.fsm.factories import at, make_job, make_technician, schedule, services_property
+from tests.fsm.factories import (
+    at,
+    make_job,
+    make_qualified_lead,
+    make_technician,
+    schedule,
+    services_property,
+)
 from users.context_processors import navigation
 
 pytestmark = pytest.mark.django_db
@@ -462,17 +468,7 @@ def test_equipment_is_added_corrected_and_bad_dates_are_field_errors(office_clie
 
 @pytest.fixture
 def booked_lead(office, django_capture_on_commit_callbacks):
-    source = Source.objects.create(name="Website", slug="website", kind=Source.Kind.WEB_FORM)
-    contact = crm.LeadIn(
-        name="Ana Ruiz",
-        phone="512-555-0199",
-        service="AC repair",
-        street="1944 Stanton St",
-        city="Austin",
-        state="TX",
-        zip_code="78704",
-    )
-    lead = crm.lead_qualify(lead=crm.lead_capture(source=source, contact=contact).lead, actor=office)
+    lead = make_qualified_lead(actor=office)
     with django_capture_on_commit_callbacks(execute=True):
         return crm.lead_book(lead=lead, actor=office)
 
