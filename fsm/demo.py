@@ -56,14 +56,24 @@ TECHNICIANS = [  # username, first, last, skills, colour, week, home ZIP
     ("tech7", "Aisha", "Khan", ["HVAC repair", "Plumbing"], "#ca8a04", "late", "78749"),
     ("tech8", "Ben", "Carter", ["Drain", "Plumbing", "HVAC repair"], "#4b5563", "standard", "78626"),
 ]
-NOTES = [
-    "Replaced the run capacitor; system cooling normally.",
-    "Cleared the main line with the cable; camera shows it clean.",
-    "Replaced the fill valve and flapper; no more running.",
-    "Installed the new unit, tested, walked the customer through it.",
-    "Tightened the connections, tested every circuit.",
-    "Flushed the tank and replaced the anode rod.",
-]
+NOTES = {  # completion notes a technician would write, by skill
+    "HVAC repair": [
+        "Replaced the run capacitor; system cooling normally.",
+        "Cleaned the flame sensor and changed the filter; heat is back.",
+        "Cleared the condensate line, coils rinsed, temperature split 19 degrees.",
+    ],
+    "HVAC install": ["Installed the new unit, tested, walked the customer through the thermostat."],
+    "Plumbing": [
+        "Replaced the fill valve and flapper; no more running.",
+        "Replaced the water heater, new expansion tank, hauled the old one away.",
+        "Cut out the leaking section and sweated in new copper; no leaks at pressure.",
+    ],
+    "Drain": ["Cleared the main line with the cable; camera shows it clean."],
+    "Electrical": [
+        "Replaced two outlets with GFCIs, tested every circuit.",
+        "Panel swapped, permits filed, all breakers labelled.",
+    ],
+}
 EQUIPMENT = [
     ("Condenser", ["Carrier", "Trane", "Lennox", "Goodman"]),
     ("Furnace", ["Carrier", "Rheem", "Lennox"]),
@@ -123,6 +133,10 @@ class _Planner:
         Job.objects.filter(pk=job.pk).update(created_at=start - timedelta(days=self.rng.randint(1, 6)))
         return job, end
 
+    def note_for(self, job: Job) -> str:
+        skill = job.job_type.required_skill.name if job.job_type and job.job_type.required_skill else ""
+        return self.rng.choice(NOTES.get(skill) or NOTES["Plumbing"])
+
     def count(self, state: str) -> None:
         self.counts[state] = self.counts.get(state, 0) + 1
 
@@ -173,7 +187,7 @@ class _Planner:
             return
         for item in job.job_type.checklist if roll < 0.4 else []:
             services.checklist_toggle(job=job, actor=tech, item=item, done=True)
-        services.job_complete(job=job, actor=tech, completion_note=self.rng.choice(NOTES), at=end)
+        services.job_complete(job=job, actor=tech, completion_note=self.note_for(job), at=end)
         self.count("completed")
 
     def work(self, job: Job, tech: User, start: datetime) -> None:
@@ -204,7 +218,7 @@ class _Planner:
                     break
                 if end <= now:
                     self.work(job, tech, cursor)
-                    services.job_complete(job=job, actor=tech, completion_note=self.rng.choice(NOTES), at=end)
+                    services.job_complete(job=job, actor=tech, completion_note=self.note_for(job), at=end)
                     self.count("completed")
                 elif cursor <= now:
                     self.work(job, tech, cursor)
