@@ -12,7 +12,7 @@ Each is sent once: the events Delivery record runs a subscriber once per event a
 commits with it; fsm publishes visit.reminder_due once per visit (Visit.reminder_sent_at).
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
@@ -94,9 +94,17 @@ def appointment_reminder(event) -> None:
         )
 
 
+STALE_ON_MY_WAY = timedelta(hours=1)  # an "on my way" that old is no news (a backlog, old demo work)
+STALE_COMPLETED = timedelta(hours=12)
+
+
 @subscriber("job.en_route", name="crm.on_my_way_text")
 def on_my_way_text(event) -> None:
-    """The technician heads out: their first name and the estimated arrival."""
+    """The technician heads out: their first name and the estimated arrival. Not once the estimated
+    arrival has passed (a delivery hours late after an outage, a job entered after the fact)."""
+    eta = _when(event.data.get("eta"))
+    if (eta or event.occurred_at + STALE_ON_MY_WAY) < timezone.now():
+        return
     extra = {
         "technician": event.data.get("technician_first_name") or "your technician",
         "eta": _eta_text(event.data.get("eta"), _zone(event.data.get("time_zone"))),
@@ -106,7 +114,11 @@ def on_my_way_text(event) -> None:
 
 @subscriber("job.completed", name="crm.job_completed_text")
 def job_completed_text(event) -> None:
-    """The work is done: thank the customer (a review link can join this text later)."""
+    """The work is done: thank the customer (a review link can join this text later); not for work
+    finished more than 12 hours ago (a completion entered late, old demo jobs)."""
+    finished = _when(event.data.get("at")) or event.occurred_at
+    if finished + STALE_COMPLETED < timezone.now():
+        return
     _appointment_text(event, kind="completed", purpose=Message.Purpose.CARE, extra={})
 
 

@@ -374,7 +374,7 @@ def job_complete(*, job: Job, actor, completion_note: str, at: datetime | None =
         job.complete()
         job.completion_note, job.completed_at = note, at
         job.save()
-        data = _moved(job, before, completion_note=note, visit_ids=[v.pk for v in done])
+        data = _moved(job, before, completion_note=note, visit_ids=[v.pk for v in done], at=at.isoformat())
         publish(job, "job.completed", actor=actor, summary=f"Completed: {note[:120]}", data=data)
     return job
 

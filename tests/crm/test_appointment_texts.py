@@ -129,6 +129,16 @@ def test_on_my_way_texts_the_technicians_first_name_and_arrival_time(job, tech, 
     assert (text.to_number, text.purpose, text.status) == (PHONE, "care", "sent")
 
 
+def test_work_entered_after_the_fact_texts_neither_on_my_way_nor_thanks(job, tech, dispatcher, committed):
+    """The office records yesterday's visit today (or a backlog delivers hours late): no stale texts."""
+    book(job, technicians=[tech], actor=dispatcher)
+    with time_machine.travel(at(TUESDAY + timedelta(days=2), 9), tick=False), committed():
+        services.job_on_my_way(job=job, actor=tech, at=at(TUESDAY, 8, 30))
+        services.job_arrive(job=job, actor=tech, at=at(TUESDAY, 9))
+        services.job_complete(job=job, actor=tech, completion_note="Capacitor replaced.", at=at(TUESDAY, 10))
+    assert texts("on_my_way") == [] and texts("completed") == []
+
+
 def test_without_a_known_location_the_technician_arrives_soon(job, technician, dispatcher, committed):
     marco = make_technician(user=technician, home=None)
     book(job, technicians=[marco], actor=dispatcher)
