@@ -411,6 +411,8 @@ class JobPhoto(models.Model):
     image = models.ImageField(upload_to=_photo_path, width_field="width", height_field="height")
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
+    # A small JPEG for the lists (a phone on mobile data should not load 10 MB photos to show a grid).
+    thumbnail = models.ImageField(upload_to=_photo_path, blank=True)
     caption = models.CharField(max_length=200, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -422,6 +424,10 @@ class JobPhoto(models.Model):
 
     def __str__(self) -> str:
         return self.caption or self.image.name
+
+    def file_for(self, size: str = ""):
+        """The small JPEG for size "thumb" when there is one (older photos have none), else the photo."""
+        return self.thumbnail if size == "thumb" and self.thumbnail else self.image
 
 
 class JobSignature(models.Model):

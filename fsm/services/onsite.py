@@ -13,7 +13,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
-from PIL import Image
+from PIL import Image, ImageOps
 
 from common.errors import ApplicationError
 from events import services as events
@@ -64,6 +64,21 @@ def image_format(file, *, field: str) -> str:
     return found
 
 
+THUMBNAIL_SIZE = (480, 480)
+
+
+def _thumbnail(file) -> ContentFile:
+    """At most 480 x 480, turned the way the camera held it (EXIF), as a JPEG."""
+    file.seek(0)
+    with Image.open(file) as image:
+        small = ImageOps.exif_transpose(image)
+        small.thumbnail(THUMBNAIL_SIZE)
+        out = io.BytesIO()
+        small.convert("RGB").save(out, "JPEG", quality=80, optimize=True)
+    file.seek(0)
+    return ContentFile(out.getvalue())
+
+
 def photo_add(*, job: Job, actor, file, caption: str = "") -> JobPhoto:
     """A photo from the phone (an UploadedFile or any file object): JPEG, PNG, WebP or GIF, at most
     FSM_PHOTO_MAX_BYTES. The type is checked by opening it with Pillow, not by its name."""
@@ -82,6 +97,7 @@ def photo_add(*, job: Job, actor, file, caption: str = "") -> JobPhoto:
             job=job, caption=caption.strip()[:200], uploaded_by=actor if is_person(actor) else None
         )
         photo.image.save(f"photo.{PHOTO_FORMATS[found]}", file, save=False)
+        photo.thumbnail.save("thumb.jpg", _thumbnail(file), save=False)
         photo.save()
         events.record(
             "fsm.job.photo_added",

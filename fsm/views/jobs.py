@@ -205,7 +205,7 @@ def job_notes(request, pk: int):
 @role_required(*DISPATCH_ROLES)
 def job_photo(request, pk: int, photo_pk: int):
     photo = get_object_or_404(JobPhoto, job__in=jobs_visible_to(request.user), job_id=pk, pk=photo_pk)
-    return _file(photo.image)
+    return _file(photo.file_for(request.GET.get("size", "")))
 
 
 @role_required(*DISPATCH_ROLES)

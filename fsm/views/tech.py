@@ -291,7 +291,8 @@ def checklist_toggle(request, pk: int):
 
 @role_required(Role.TECHNICIAN)
 def photo_file(request, pk: int, file_pk: int):
-    return _file_response(_job_file(JobPhoto, request.user, pk, file_pk).image)
+    photo = _job_file(JobPhoto, request.user, pk, file_pk)
+    return _file_response(photo.file_for(request.GET.get("size", "")))
 
 
 @role_required(Role.TECHNICIAN)

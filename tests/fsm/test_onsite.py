@@ -30,6 +30,18 @@ def test_a_photo_is_stored_through_the_storage_api(job, visit, tech):
     assert Event.objects.filter(code="fsm.job.photo_added").exists()
 
 
+def test_a_photo_gets_a_small_jpeg_for_the_lists(job, visit, tech):
+    upload = SimpleUploadedFile(
+        "IMG_0002.png", image_bytes("PNG", size=(2000, 1500)), content_type="image/png"
+    )
+    photo = services.photo_add(job=job, actor=tech, file=upload)
+
+    with photo.thumbnail.open("rb") as handle, Image.open(handle) as thumb:
+        assert (thumb.format, thumb.size) == ("JPEG", (480, 360))
+    assert photo.file_for("thumb") == photo.thumbnail and photo.file_for("") == photo.image
+    assert (photo.width, photo.height) == (2000, 1500), "the photo itself is kept as taken"
+
+
 def test_a_file_that_is_not_an_image_is_refused(job, visit, tech):
     upload = SimpleUploadedFile("photo.jpg", b"%PDF-1.7 not a photo", content_type="image/jpeg")
     with pytest.raises(ApplicationError) as error:

@@ -307,6 +307,8 @@ def test_a_photo_is_uploaded_and_served_to_the_crew_only(tech_client, other_clie
     served = tech_client.get(url("tech-job-photo-file", job, photo.pk))
     assert served.status_code == 200 and served["Content-Type"] == "image/png"
     assert b"".join(served.streaming_content) == png_bytes()
+    thumb = tech_client.get(url("tech-job-photo-file", job, photo.pk) + "?size=thumb")
+    assert thumb.status_code == 200 and thumb["Content-Type"] == "image/jpeg"
     assert url("tech-job-photo-file", job, photo.pk) in page_text(tech_client.get(url("tech-job", job)))
     assert other_client.get(url("tech-job-photo-file", job, photo.pk)).status_code == 404
 
