@@ -255,7 +255,7 @@ class Job(FSMModelMixin, models.Model):
     # The state machine. Transitions only change state; fsm.services saves, logs and publishes.
     @transition(field=state, source=State.UNSCHEDULED, target=State.SCHEDULED, permission=_may_dispatch)
     def schedule(self):
-        pass
+        """A first visit is on the board."""
 
     @transition(
         field=state,
@@ -264,17 +264,17 @@ class Job(FSMModelMixin, models.Model):
         permission=_may_dispatch,
     )
     def unschedule(self):
-        pass
+        """Its last open visit is gone: back to the queue."""
 
     @transition(field=state, source=State.SCHEDULED, target=State.DISPATCHED, permission=_may_dispatch)
     def dispatch(self):
-        pass
+        """Sent to the crew's phones."""
 
     @transition(
         field=state, source=[State.SCHEDULED, State.DISPATCHED], target=State.EN_ROUTE, permission=_may_work
     )
     def on_my_way(self):
-        pass
+        """The technician heads out."""
 
     @transition(
         field=state,
@@ -283,19 +283,19 @@ class Job(FSMModelMixin, models.Model):
         permission=_may_work,
     )
     def arrive(self):
-        pass
+        """The crew is on site."""
 
     @transition(field=state, source=State.ON_SITE, target=State.COMPLETED, permission=_may_work)
     def complete(self):
-        pass
+        """The work is done."""
 
     @transition(field=state, source=State.ON_SITE, target=State.ON_HOLD, permission=_may_work)
     def pause(self):
-        pass
+        """The technician stops for now (parts, the customer away)."""
 
     @transition(field=state, source=list(WORKING_STATES), target=State.ON_HOLD, permission=_may_dispatch)
     def hold(self):
-        pass
+        """The office puts the job on hold."""
 
     @transition(field=state, source=State.ON_HOLD, target=RETURN_VALUE(*WORKING_STATES), permission=_may_work)
     def resume(self, target: str) -> str:
@@ -303,7 +303,7 @@ class Job(FSMModelMixin, models.Model):
 
     @transition(field=state, source=list(OPEN_STATES), target=State.CANCELED, permission=_may_dispatch)
     def cancel(self):
-        pass
+        """The job will not be done."""
 
 
 class Visit(models.Model):

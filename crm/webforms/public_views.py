@@ -44,7 +44,7 @@ JS_ESCAPES = {
 
 
 class BadBody(Exception):
-    pass
+    """The request body could not be read as a form submission (the view answers 400)."""
 
 
 def active_form(public_id) -> WebForm:

@@ -296,7 +296,7 @@ def job_create(request):
         except SchedulingConflict as error:
             conflicts = error.conflicts
         except _Refused:
-            pass
+            conflicts = []  # the refusal is already on its form field; nothing was saved
         else:
             messages.success(request, f"{job.number} booked for {customer.display_name}.")
             if result is not None:
