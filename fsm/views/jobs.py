@@ -10,7 +10,6 @@ from datetime import date, datetime
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import dateformat, timezone
@@ -46,6 +45,7 @@ from ..jobs import (
 )
 from ..models import DISPATCH_ROLES, Equipment, Job, JobPhoto, JobSignature, JobType
 from ..selectors import get_job_for_user, job_checklist, jobs_visible_to, property_history
+from . import stored_file_response
 
 LEAD_POLL_TRIES = 30  # every 2 s: a minute, then the page says where to look
 
@@ -205,7 +205,7 @@ def job_notes(request, pk: int):
 @role_required(*DISPATCH_ROLES)
 def job_photo(request, pk: int, photo_pk: int):
     photo = get_object_or_404(JobPhoto, job__in=jobs_visible_to(request.user), job_id=pk, pk=photo_pk)
-    return _file(photo.file_for(request.GET.get("size", "")))
+    return stored_file_response(photo.file_for(request.GET.get("size", "")))
 
 
 @role_required(*DISPATCH_ROLES)
@@ -213,14 +213,7 @@ def job_signature(request, pk: int, signature_pk: int):
     signature = get_object_or_404(
         JobSignature, job__in=jobs_visible_to(request.user), job_id=pk, pk=signature_pk
     )
-    return _file(signature.image)
-
-
-def _file(image) -> FileResponse:
-    try:
-        return FileResponse(image.open("rb"))
-    except FileNotFoundError:
-        raise Http404("The file is gone.") from None
+    return stored_file_response(signature.image)
 
 
 # --- Booking from a customer ---------------------------------------------------------------------------

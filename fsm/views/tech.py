@@ -10,11 +10,10 @@ A technician reaches only the jobs they are on: every view loads the job through
 (or `jobs_visible_to`), which answers 404 for anybody else's job.
 """
 
-import mimetypes
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_POST
 from common.errors import ApplicationError
 from fsm import selectors, services, tech
 from fsm.models import Job, JobPhoto, JobSignature
+from fsm.views import stored_file_response
 from users.access import role_required
 from users.roles import Role
 
@@ -292,27 +292,16 @@ def checklist_toggle(request, pk: int):
 @role_required(Role.TECHNICIAN)
 def photo_file(request, pk: int, file_pk: int):
     photo = _job_file(JobPhoto, request.user, pk, file_pk)
-    return _file_response(photo.file_for(request.GET.get("size", "")))
+    return stored_file_response(photo.file_for(request.GET.get("size", "")))
 
 
 @role_required(Role.TECHNICIAN)
 def signature_file(request, pk: int, file_pk: int):
-    return _file_response(_job_file(JobSignature, request.user, pk, file_pk).image)
+    return stored_file_response(_job_file(JobSignature, request.user, pk, file_pk).image)
 
 
 def _job_file(model, user, pk: int, file_pk: int):
     return get_object_or_404(model, pk=file_pk, job_id=pk, job__in=selectors.jobs_visible_to(user))
-
-
-def _file_response(field) -> FileResponse:
-    try:
-        handle = field.storage.open(field.name, "rb")
-    except (FileNotFoundError, OSError):
-        raise Http404("The file is missing.") from None
-    content_type = mimetypes.guess_type(field.name)[0] or "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type)
-    response["Cache-Control"] = "private, max-age=86400"
-    return response
 
 
 urlpatterns = [
