@@ -158,17 +158,13 @@ def setup_django(env: dict) -> None:
 
 
 def start_worker(
-    env: dict, pool: str, queues: str = "celery,sms", concurrency: int = 4, nice: int = 0
+    env: dict, pool: str, queues: str = "celery,sms", concurrency: int = 4, nice: int = 0, idle: bool = False
 ) -> subprocess.Popen:
-    args = (
-        ["--pool=threads", f"--concurrency={concurrency}"]
-        if pool == "threads"
-        else ["--pool=prefork", "--concurrency=2"]
-    )
+    args = [f"--pool={pool}", f"--concurrency={concurrency}"]
     args += ["-Q", queues, "-n", f"{queues.replace(',', '-')}@%h"]
     return subprocess.Popen(
         [
-            *(["nice", "-n", str(nice)] if nice else []),
+            *(["chrt", "--idle", "0"] if idle else ["nice", "-n", str(nice)] if nice else []),
             str(ROOT / ".venv/bin/celery"),
             "-A",
             "config",
@@ -360,14 +356,27 @@ def main() -> None:
     parser.add_argument(
         "--pool",
         choices=["threads", "prefork"],
-        default="threads",
-        help="Celery pool: threads x4 or prefork x2",
+        default="prefork",
+        help="Celery pool of both workers (docker-compose: prefork, the default)",
     )
     parser.add_argument(
         "--web-workers",
         type=int,
         default=2 * (os.cpu_count() or 1) + 1,
         help="gunicorn sync workers (default: gunicorn's advice, 2 x CPUs + 1)",
+    )
+    parser.add_argument(
+        "--sms-concurrency", type=int, default=4, help="processes or threads of the sms worker"
+    )
+    parser.add_argument(
+        "--bulk-concurrency", type=int, default=2, help="processes or threads of the bulk worker"
+    )
+    parser.add_argument(
+        "--bulk-idle",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run the bulk worker under SCHED_IDLE (chrt --idle 0), as docker-compose does; "
+        "--no-bulk-idle: at --bulk-nice instead",
     )
     parser.add_argument(
         "--bulk-nice", type=int, default=10, help="nice level of the bulk worker (0: same as the rest)"
@@ -405,8 +414,15 @@ def main() -> None:
         # The bulk worker (caller identification, lead capture, milestone fan-out) runs at a lower CPU
         # priority than the web and the sms worker: a burst of new callers queues there, not in front of
         # the webhooks and the texts (docker-compose.yml gives it fewer cpu_shares for the same reason).
-        worker = start_worker(env, args.pool, queues="celery", nice=args.bulk_nice)
-        sms_worker = start_worker(env, args.pool, queues="sms")
+        worker = start_worker(
+            env,
+            args.pool,
+            queues="celery",
+            nice=args.bulk_nice,
+            concurrency=args.bulk_concurrency,
+            idle=args.bulk_idle,
+        )
+        sms_worker = start_worker(env, args.pool, queues="sms", concurrency=args.sms_concurrency)
         # Warm-up (not counted): waits until the worker consumes, and warms both gunicorn workers.
         warm = [missed_call(base, signed_call(base, 90_000 + i)) for i in range(6)]
         if not wait_for(fake, [r["to"] for r in warm], 60):
@@ -416,10 +432,12 @@ def main() -> None:
         prepared = [signed_call(base, i) for i in range(args.calls)]
         roots = {"gunicorn": server.pid, "sms worker": sms_worker.pid, "bulk worker": worker.pid}
         cpu_before = cpu_seconds(roots)
+        self_before = sum(os.times()[:2])
         results = paced(lambda i: missed_call(base, prepared[i]), args.calls, args.rate)
         arrived = wait_for(fake, [r["to"] for r in results], 60)
         identified = wait_identified(120)  # the bulk worker's backlog belongs to the CPU per call
         cpu_after = cpu_seconds(roots)
+        self_cpu_ms = (sum(os.times()[:2]) - self_before) * 1000 / args.calls
         app = summarize(fake, results)
         load = os.getloadavg()[0]
     finally:
@@ -445,7 +463,8 @@ def main() -> None:
     sent_rows = Message.objects.filter(template="missed_call", status__in=["sent", "delivered"]).count()
     print(
         f"{args.calls} missed calls at {args.rate:g}/s -> gunicorn ({args.web_workers} sync) + Celery "
-        f"({'threads x4' if args.pool == 'threads' else 'prefork x2'}) on PostgreSQL, fake Twilio; "
+        f"({args.pool}: sms x{args.sms_concurrency}, bulk x{args.bulk_concurrency} "
+        f"{'SCHED_IDLE' if args.bulk_idle else f'nice {args.bulk_nice}'}) on PostgreSQL, fake Twilio; "
         f"{os.cpu_count()} CPUs, load average {load:.2f}"
     )
     print(f"{'':14}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'call p50':>10}{'call p99':>10}")
@@ -474,6 +493,7 @@ def main() -> None:
         + ", ".join(f"{name} {ms:.1f} ms" for name, ms in per_call.items())
         + f"; total {total:.1f} ms (x {args.rate:g}/s = {total * args.rate / 1000:.2f} CPUs)"
     )
+    print(f"                load generator + fake Twilio (this process) {self_cpu_ms:.1f} ms per call")
     checks = [
         (app["p99"] < 1000, f"e2e p99 {app['p99']:.0f} ms < 1000 ms"),
         (app["p50"] < 250, f"e2e p50 {app['p50']:.0f} ms < 250 ms"),

@@ -55,18 +55,21 @@ def message_queue(
     template: str = "",
     actor=None,
     now: datetime | None = None,
-    queue_send: bool = True,
     refusal: str | None = None,
     contacted_at: datetime | None = None,
+    find_customer: bool = True,
+    claimed_until: datetime | None = None,
 ) -> Message:
     """Put one text in the outbox; the send is queued after commit. Returns the Message, possibly
     `suppressed` (opted out, landline) or `held` until quiet hours end (automated and marketing only).
 
-    `queue_send=False`: the caller sends the committed row itself (a worker already running, e.g. the
-    missed-call text-back, saves a trip through the broker); the outbox sweep still covers a crash.
     `refusal`: what `consent_check` just said for this number and purpose, when the caller read it.
     `contacted_at`: when the recipient called or texted us, if the caller knows (quiet hours exempt
-    a reply within 10 minutes)."""
+    a reply within 10 minutes). `find_customer=False`: no customer given is not looked up by number
+    (the caller attaches one later, as caller identification does). `claimed_until`: the caller sends
+    the committed row itself (a worker already running, e.g. the missed-call text-back, saves a trip
+    through the broker): a sendable row is created `sending`, one attempt, leased until then; the
+    outbox sweep still covers a crash."""
     to = customer_services.phone_normalize(to, field_name="to")
     body = (body or "").strip()
     if not body:
@@ -74,11 +77,17 @@ def message_queue(
     if len(body) > 1600:
         raise ApplicationError("A text can be at most 1,600 characters.", field="body")
     now = now or timezone.now()
-    customer = customer or _customer_for_number(to)
+    if customer is None and find_customer:
+        customer = _customer_for_number(to)
     if purpose == Message.Purpose.KEYWORD:
         refusal = ""
     elif refusal is None:
         refusal = customer_services.consent_check(number=to, purpose=purpose)
+    hold = None
+    if not refusal and purpose in HELD_PURPOSES:
+        hold = quiet_hours_release(
+            now=now, number=to, customer=customer, purpose=purpose, contacted_at=contacted_at
+        )
     with transaction.atomic(savepoint=False):  # nothing in it is caught and recovered from
         if purpose == Message.Purpose.AUTOMATED and not refusal and _first_automated_to(to):
             body = _with_identity(body)
@@ -94,22 +103,24 @@ def message_queue(
             template=template,
             created_by=actor if actor is not None and actor.is_authenticated else None,
             created_at=now,
-            status=Message.Status.SUPPRESSED if refusal else Message.Status.QUEUED,
-            error_message=f"Not sent: {refusal}" if refusal else "",
+            **_first_state(refusal=refusal, hold=hold, claimed_until=claimed_until),
         )
-        if not refusal and purpose in HELD_PURPOSES:
-            hold = quiet_hours_release(
-                now=now, number=to, customer=customer, purpose=purpose, contacted_at=contacted_at
-            )
-            if hold:
-                message.status = Message.Status.HELD
-                message.not_before, message.hold_rule = hold
-                message.save(update_fields=["status", "not_before", "hold_rule"])
         _touch_conversation(message, unread=False)
         _record(message, actor, "queued" if not refusal else "suppressed")
-        if message.status == Message.Status.QUEUED and queue_send:
+        if message.status == Message.Status.QUEUED:
             transaction.on_commit(lambda: enqueue("integrations.sms.tasks.send_message", message.pk))
     return message
+
+
+def _first_state(*, refusal: str, hold: tuple | None, claimed_until: datetime | None) -> dict:
+    """A new outbound text's status fields: suppressed, held by quiet hours, claimed, or queued."""
+    if refusal:
+        return {"status": Message.Status.SUPPRESSED, "error_message": f"Not sent: {refusal}"}
+    if hold:
+        return {"status": Message.Status.HELD, "not_before": hold[0], "hold_rule": hold[1]}
+    if claimed_until:
+        return {"status": Message.Status.SENDING, "attempts": 1, "not_before": claimed_until}
+    return {"status": Message.Status.QUEUED}
 
 
 def _customer_for_number(number: str) -> Customer | None:

@@ -154,12 +154,13 @@ def lead_capture_from_phone(
 
 
 def _existing_lead(source: Source, external_id: str, idempotency_key: str) -> Lead | None:
-    if external_id:
-        found = Lead.objects.filter(source=source, external_id=external_id).first()
-        if found:
-            return found
-    if idempotency_key:
-        return Lead.objects.filter(source=source, idempotency_key=idempotency_key).first()
+    """The lead an earlier delivery of the same thing made. Almost always none: the id is looked up
+    first (a one-column query) and the lead loaded only when a retry found one."""
+    for name, value in (("external_id", external_id), ("idempotency_key", idempotency_key)):
+        if value:
+            found = Lead.objects.filter(source=source, **{name: value}).values_list("pk", flat=True).first()
+            if found is not None:
+                return Lead.objects.get(pk=found)
     return None
 
 

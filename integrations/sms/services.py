@@ -54,18 +54,15 @@ def message_send(*, message_id: int) -> Message:
     return _provider_send(backend, message)
 
 
-def message_claim(message: Message) -> None:
-    """Claim a row just queued in the caller's transaction (its consent was just read): `sending`, the
-    attempt and the lease commit with the row itself, so the same worker sends it right after commit
-    (`message_send_claimed`) without a second round through the broker and the lock. A crash between
-    commit and send leaves `sending` with a lease: the sweep looks at the provider before sending."""
-    _lease(message)
+def send_lease_until() -> datetime:
+    """The lease of a send starting now: past it, a `sending` row is taken to be from a dead worker."""
+    return timezone.now() + SEND_LEASE
 
 
 def message_send_claimed(message: Message) -> Message | None:
-    """Send a row claimed by `message_claim`, after its transaction committed. A failure stays with the
-    outbox (back to `queued` with its retry time, or `sending` when it may have gone out; the sweep
-    queues it again) and is never raised to the caller."""
+    """Send a row created claimed (`message_queue(claimed_until=send_lease_until())`), after its
+    transaction committed. A failure stays with the outbox (back to `queued` with its retry time, or
+    `sending` when it may have gone out; the sweep queues it again) and is never raised to the caller."""
     try:
         return _provider_send(get_backend(), message)
     except SmsError as error:

@@ -142,11 +142,6 @@ def call_status_update(
     return call
 
 
-def _locked_calls():
-    """Calls locked for update, with their customer and lead loaded (only the call row is locked)."""
-    return Call.objects.select_for_update(of=("self",)).select_related("customer", "lead")
-
-
 def _is_missed(call_status: str, dial_status: str, recording_url: str) -> bool:
     """Nobody picked up: the dial was not answered, or the caller left a voicemail instead."""
     if dial_status:
@@ -193,21 +188,17 @@ def _call_publish_missed(call: Call) -> None:
 def call_text_back(*, call_id: int) -> Call:
     """The missed-call text, once per call (the row is locked; a text-back already set ends it).
 
-    The outbox row commits first; then this worker sends it at once instead of queueing a second task
-    (the caller is waiting). A failed or interrupted send is the outbox's: retried by the sweep."""
+    The outbox row commits first, claimed by this worker, which sends it right after commit instead
+    of queueing a second task (the caller is waiting). A failed or interrupted send is the outbox's:
+    retried by the sweep."""
     with transaction.atomic():
-        call = _locked_calls().get(pk=call_id)
+        call = Call.objects.select_for_update().get(pk=call_id)
         if not call.missed or call.text_back_decided_at or call.text_back_id:
             return call
-        call.text_back = missed_call_text_back(call=call, queue_send=False)
+        call.text_back = missed_call_text_back(call=call, claimed_until=sms_services.send_lease_until())
         call.text_back_decided_at = timezone.now()
         call.save(update_fields=["text_back", "text_back_decided_at"])
-        if call.text_back is None:
-            return call
-        claimed = call.text_back.status == Message.Status.QUEUED
-        if claimed:
-            sms_services.message_claim(call.text_back)
-    if claimed:
+    if call.text_back is not None and call.text_back.status == Message.Status.SENDING:
         sms_services.message_send_claimed(call.text_back)
     return call
 
@@ -233,10 +224,11 @@ def calls_sweep(*, now: datetime | None = None) -> tuple[int, int]:
     return len(unidentified), len(undecided)
 
 
-def missed_call_text_back(*, call: Call, queue_send: bool = True) -> Message | None:
+def missed_call_text_back(*, call: Call, claimed_until: datetime | None = None) -> Message | None:
     """Queue one "sorry we missed you" text, unless it is off, the number may not get automated texts,
-    or a text-back already went to the number within the window. `queue_send=False`: the caller
-    sends the committed row itself (see crm.messaging.message_queue)."""
+    or a text-back already went to the number within the window. `claimed_until`: the caller sends
+    the committed row itself (see crm.messaging.message_queue). An unidentified caller's text is put
+    on their customer by `call_identify`, so the number is not looked up here."""
     rules = MessagingSettings.current()
     number = _e164(call.from_number)
     if not (rules.missed_call_text_enabled and number) or call.text_back_id:
@@ -247,14 +239,16 @@ def missed_call_text_back(*, call: Call, queue_send: bool = True) -> Message | N
     _lock_number(number)
     if _recent_text_back(number, minutes=rules.missed_call_window_minutes):
         return None
+    customer = call.customer if call.customer_id else None
     return _queue(
         to=number,
-        body=messaging.render_template(rules.missed_call_template, customer=call.customer),
+        body=messaging.render_template(rules.missed_call_template, customer=customer),
         purpose=Message.Purpose.AUTOMATED,
         template=MISSED_CALL_TEMPLATE,
-        customer=call.customer,
-        lead=call.lead,
-        queue_send=queue_send,
+        customer=customer,
+        lead=call.lead if call.lead_id else None,
+        find_customer=False,
+        claimed_until=claimed_until,
         refusal=refusal,
         contacted_at=call.started_at,
     )
