@@ -14,8 +14,10 @@ install: .venv/.installed node_modules/.installed
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
+# Packages' bytecode compiled once here: with PYTHONDONTWRITEBYTECODE set (as on these machines and in
+# the image) every process would otherwise compile what it imports, at start and on first use.
 .venv/.installed: pyproject.toml uv.lock .tools/bin/uv
-	$(UV) sync --frozen --python python3.11
+	$(UV) sync --frozen --python python3.11 --compile-bytecode
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
