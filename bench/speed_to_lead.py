@@ -158,10 +158,16 @@ def setup_django(env: dict) -> None:
 
 
 def start_worker(
-    env: dict, pool: str, queues: str = "celery,sms", concurrency: int = 4, nice: int = 0, idle: bool = False
+    env: dict,
+    pool: str,
+    queues: str = "celery,sms",
+    concurrency: int = 4,
+    nice: int = 0,
+    idle: bool = False,
+    name: str = "",
 ) -> subprocess.Popen:
     args = [f"--pool={pool}", f"--concurrency={concurrency}"]
-    args += ["-Q", queues, "-n", f"{queues.replace(',', '-')}@%h"]
+    args += ["-Q", queues, "-n", f"{queues.replace(',', '-')}{name}@%h"]
     return subprocess.Popen(
         [
             *(["chrt", "--idle", "0"] if idle else ["nice", "-n", str(nice)] if nice else []),
@@ -273,7 +279,7 @@ def wait_for(fake: FakeTwilio, numbers: list[str], timeout: float) -> bool:
     return False
 
 
-def cpu_seconds(roots: dict[str, int]) -> dict[str, float]:
+def cpu_seconds(roots: dict[str, set[int]]) -> dict[str, float]:
     """CPU time (user + system) used so far by each named process tree, and by the PostgreSQL backends
     connected to the bench database (persistent connections: they live through the run)."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -301,12 +307,35 @@ def cpu_seconds(roots: dict[str, int]) -> dict[str, float]:
             continue
         ancestor = pid
         while ancestor > 1:
-            owner = next((name for name, root in roots.items() if root == ancestor), None)
+            owner = next((name for name, pids in roots.items() if ancestor in pids), None)
             if owner:
                 totals[owner] += seconds
                 break
             ancestor = parents.get(ancestor, 1)
     return totals
+
+
+def handoff_ms(numbers: list[str]) -> tuple[float, float]:
+    """p50 / p99 of the text-back's handoff, from the database's own clocks: the status webhook's
+    call.missed event (written in its transaction) -> the worker's outbox row (written after the broker
+    hop, the call lock and the consent, number-lock and window checks)."""
+    from crm.models import Message
+    from events.models import Event
+
+    missed = {
+        e.data["from"]: e.occurred_at
+        for e in Event.objects.filter(code="crm.call.missed", data__from__in=numbers).only(
+            "data", "occurred_at"
+        )
+    }
+    gaps = [
+        (created - missed[to]).total_seconds() * 1000
+        for to, created in Message.objects.filter(template="missed_call", to_number__in=numbers).values_list(
+            "to_number", "created_at"
+        )
+        if to in missed
+    ]
+    return (statistics.median(gaps), percentile(gaps, 99)) if gaps else (math.inf, math.inf)
 
 
 def wait_identified(timeout: float) -> bool:
@@ -355,7 +384,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0, help="calls per second")
     parser.add_argument(
         "--pool",
-        choices=["threads", "prefork"],
+        choices=["threads", "prefork", "solo"],
         default="prefork",
         help="Celery pool of both workers (docker-compose: prefork, the default)",
     )
@@ -370,6 +399,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--bulk-concurrency", type=int, default=2, help="processes or threads of the bulk worker"
+    )
+    parser.add_argument(
+        "--sms-workers", type=int, default=1, help="sms worker processes (each with --sms-concurrency)"
+    )
+    parser.add_argument(
+        "--sms-nice", type=int, default=0, help="nice level of the sms worker (negative: needs root)"
     )
     parser.add_argument(
         "--bulk-idle",
@@ -406,7 +441,8 @@ def main() -> None:
     }
     setup_django(env)
     redis.Redis.from_url(CACHE_REDIS_URL, socket_connect_timeout=1).flushdb()
-    server = worker = sms_worker = None
+    server = worker = None
+    sms_workers = []
     try:
         server = start_gunicorn(env, port, workers=args.web_workers)
         # Production shape: a worker for everything, and one that only sends texts (queue "sms"),
@@ -422,7 +458,17 @@ def main() -> None:
             concurrency=args.bulk_concurrency,
             idle=args.bulk_idle,
         )
-        sms_worker = start_worker(env, args.pool, queues="sms", concurrency=args.sms_concurrency)
+        sms_workers = [
+            start_worker(
+                env,
+                args.pool,
+                queues="sms",
+                concurrency=args.sms_concurrency,
+                nice=args.sms_nice,
+                name=str(i) if args.sms_workers > 1 else "",
+            )
+            for i in range(args.sms_workers)
+        ]
         # Warm-up (not counted): waits until the worker consumes, and warms both gunicorn workers.
         warm = [missed_call(base, signed_call(base, 90_000 + i)) for i in range(6)]
         if not wait_for(fake, [r["to"] for r in warm], 60):
@@ -430,7 +476,11 @@ def main() -> None:
         time.sleep(1)
 
         prepared = [signed_call(base, i) for i in range(args.calls)]
-        roots = {"gunicorn": server.pid, "sms worker": sms_worker.pid, "bulk worker": worker.pid}
+        roots = {
+            "gunicorn": {server.pid},
+            "sms worker": {w.pid for w in sms_workers},
+            "bulk worker": {worker.pid},
+        }
         cpu_before = cpu_seconds(roots)
         self_before = sum(os.times()[:2])
         results = paced(lambda i: missed_call(base, prepared[i]), args.calls, args.rate)
@@ -441,10 +491,10 @@ def main() -> None:
         app = summarize(fake, results)
         load = os.getloadavg()[0]
     finally:
-        for proc in (sms_worker, worker, server):
+        for proc in (*sms_workers, worker, server):
             if proc is not None:
                 proc.terminate()
-        for proc in (sms_worker, worker, server):
+        for proc in (*sms_workers, worker, server):
             if proc is not None:
                 try:
                     proc.wait(20)
@@ -463,7 +513,7 @@ def main() -> None:
     sent_rows = Message.objects.filter(template="missed_call", status__in=["sent", "delivered"]).count()
     print(
         f"{args.calls} missed calls at {args.rate:g}/s -> gunicorn ({args.web_workers} sync) + Celery "
-        f"({args.pool}: sms x{args.sms_concurrency}, bulk x{args.bulk_concurrency} "
+        f"({args.pool}: sms {args.sms_workers} x {args.sms_concurrency}, bulk x{args.bulk_concurrency} "
         f"{'SCHED_IDLE' if args.bulk_idle else f'nice {args.bulk_nice}'}) on PostgreSQL, fake Twilio; "
         f"{os.cpu_count()} CPUs, load average {load:.2f}"
     )
@@ -477,6 +527,11 @@ def main() -> None:
         f"app breakdown   voice webhook p50 {app['voice_p50']:.1f} / p99 {app['voice_p99']:.1f} ms; "
         f"status webhook answered -> text at Twilio (queue + Celery pickup + send) "
         f"p50 {app['after_p50']:.1f} / p99 {app['after_p99']:.1f} ms"
+    )
+    handoff = handoff_ms([r["to"] for r in results])
+    print(
+        f"                of which call.missed committed -> text-back row written (broker hop, Celery, "
+        f"call lock, checks) p50 {handoff[0]:.1f} / p99 {handoff[1]:.1f} ms"
     )
     ratio99, ratio50 = app["p99"] / bare["p99"], app["p50"] / bare["p50"]
     print(f"ratio app/bare   p99 {ratio99:.1f}x   p50 {ratio50:.1f}x")
