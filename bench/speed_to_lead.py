@@ -1,17 +1,19 @@
 """Speed to lead: missed call -> text-back, end to end, against a fake Twilio, at 20 calls per second.
 
-    .venv/bin/python bench/speed_to_lead.py [--calls 500] [--rate 20] [--pool threads|prefork]
+    .venv/bin/python bench/speed_to_lead.py [--calls 500] [--rate 20] [--pool prefork|threads|solo]
+        [--sms-workers 1] [--sms-concurrency 4] [--bulk-concurrency 1] [--no-bulk-idle --bulk-nice 10]
 
 Recreates its own database (homeservice_bench_stl), starts a fake Twilio Messages API (a thread in
-this process), gunicorn (2 x CPUs + 1 sync workers) and Celery workers (Redis db 9 broker, db 10 cache). Each
+this process), gunicorn (2 x CPUs + 1 sync workers) and the workers as docker-compose runs them: an sms
+worker (prefork x4) and a bulk worker under SCHED_IDLE (Redis db 9 broker, db 10 cache). Each
 call is the real pair of signed webhooks: POST /integrations/twilio/voice/ then POST
 /integrations/twilio/voice/status/ with DialCallStatus=no-answer. Latency = from just before the
 status webhook is sent to the moment the fake Twilio receives the POST .../Messages.json to that
 caller. Then, in the same run, the same figures for bare `twilio.rest.Client(...).messages.create()`
-calls to the same fake server (one Client per send, as integrations.sms.backends does).
-Targets: e2e p99 < 1 s, p50 < 250 ms, app/bare p99 ratio <= 10x, status webhook p99 < 50 ms, and
-exactly one text per caller. Also prints the CPU each process tree spent per call.
-BENCH_WORKER_LOG=/tmp/workers.log keeps the Celery workers' logs.
+calls to the same fake server (one Client per send). Targets: e2e p99 < 1 s, p50 < 250 ms, app/bare
+p99 ratio <= 10x, status webhook p99 < 50 ms, and exactly one text per caller. Also prints the CPU each
+process tree spent per call and the text-back's handoff (webhook commit -> outbox row) from the
+database's clocks. BENCH_WORKER_LOG=/tmp/workers.log keeps the Celery workers' logs.
 """
 
 import argparse
@@ -398,7 +400,7 @@ def main() -> None:
         "--sms-concurrency", type=int, default=4, help="processes or threads of the sms worker"
     )
     parser.add_argument(
-        "--bulk-concurrency", type=int, default=2, help="processes or threads of the bulk worker"
+        "--bulk-concurrency", type=int, default=1, help="processes or threads of the bulk worker"
     )
     parser.add_argument(
         "--sms-workers", type=int, default=1, help="sms worker processes (each with --sms-concurrency)"
@@ -445,11 +447,10 @@ def main() -> None:
     sms_workers = []
     try:
         server = start_gunicorn(env, port, workers=args.web_workers)
-        # Production shape: a worker for everything, and one that only sends texts (queue "sms"),
-        # so lead captures and event fan-out never wait in front of a text-back.
-        # The bulk worker (caller identification, lead capture, milestone fan-out) runs at a lower CPU
-        # priority than the web and the sms worker: a burst of new callers queues there, not in front of
-        # the webhooks and the texts (docker-compose.yml gives it fewer cpu_shares for the same reason).
+        # Production shape (docker-compose.yml): a worker for everything, and one that only sends texts
+        # (queue "sms"), so lead captures and event fan-out never wait in front of a text-back.
+        # The bulk worker (caller identification, lead capture, milestone fan-out) runs under SCHED_IDLE:
+        # a burst of new callers queues there, not in front of the webhooks and the texts.
         worker = start_worker(
             env,
             args.pool,
