@@ -137,8 +137,8 @@ def call_status_update(
         _call_apply_status(call, call_status, dial_status, missed=missed)
         if recording_url and recording_url != call.recording_url:
             _call_keep_recording(call, recording_url)
-        if missed:
-            _call_publish_missed(call)
+        if missed:  # call.missed and the text-back are the worker's, right after commit (or the sweep's)
+            transaction.on_commit(lambda: enqueue("integrations.twilio.tasks.call_text_back", call.pk))
     return call
 
 
@@ -172,8 +172,7 @@ def _call_keep_recording(call: Call, recording_url: str) -> None:
 
 
 def _call_publish_missed(call: Call) -> None:
-    """Publish call.missed for the (locked, just marked) call; the text-back is decided by a worker
-    (`call_text_back`) right after commit, so the webhook answers in milliseconds."""
+    """Publish call.missed for the locked missed call, in the transaction that decides its text-back."""
     events.publish(
         "call.missed",
         subject=call,
@@ -182,11 +181,11 @@ def _call_publish_missed(call: Call) -> None:
         summary=f"Missed call from {call.from_number}",
         data={"call_id": call.pk, "from": call.from_number, "customer_id": call.customer_id},
     )
-    transaction.on_commit(lambda: enqueue("integrations.twilio.tasks.call_text_back", call.pk))
 
 
 def call_text_back(*, call_id: int) -> Call:
-    """The missed-call text, once per call (the row is locked; a text-back already set ends it).
+    """Publish call.missed and decide the missed-call text, once per call (the row is locked; a call
+    already decided ends it). The webhook only marks the call missed, so it answers sooner.
 
     The outbox row commits first, claimed by this worker, which sends it right after commit instead
     of queueing a second task (the caller is waiting). A failed or interrupted send is the outbox's:
@@ -195,6 +194,7 @@ def call_text_back(*, call_id: int) -> Call:
         call = Call.objects.select_for_update().get(pk=call_id)
         if not call.missed or call.text_back_decided_at or call.text_back_id:
             return call
+        _call_publish_missed(call)
         call.text_back = missed_call_text_back(call=call, claimed_until=sms_services.send_lease_until())
         call.text_back_decided_at = timezone.now()
         call.save(update_fields=["text_back", "text_back_decided_at"])

@@ -33,10 +33,10 @@ def missed(rules, business):
 def test_the_text_back_to_an_unidentified_caller_takes_a_fixed_number_of_queries(
     missed, django_assert_num_queries
 ):
-    # Before Twilio: lock the call, consent, the number's lock, the window, first automated text?, the
-    # claimed row, its timeline event and link, the call's decision (+ savepoint and release). After:
-    # sent, its event and link (+ savepoint and release).
-    with django_assert_num_queries(15 + _locks(1)):
+    # Before Twilio: lock the call, call.missed and its link, consent, the number's lock, the window,
+    # first automated text?, the claimed row, its timeline event and link, the call's decision
+    # (+ savepoint and release). After: sent, its event and link (+ savepoint and release).
+    with django_assert_num_queries(17 + _locks(1)):
         call = services.call_text_back(call_id=missed.pk)
 
     assert Message.objects.get(pk=call.text_back_id).status == Message.Status.SENT
