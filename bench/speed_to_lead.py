@@ -159,6 +159,13 @@ def setup_django(env: dict) -> None:
     # ago (crm.quiet_hours: exempt within 10 minutes), so none is held whatever the time of the run.
 
 
+def _priority(*, idle: bool, nice: int) -> list[str]:
+    """The command prefix that sets a worker's CPU priority: SCHED_IDLE, a nice level, or none."""
+    if idle:
+        return ["chrt", "--idle", "0"]
+    return ["nice", "-n", str(nice)] if nice else []
+
+
 def start_worker(
     env: dict,
     pool: str,
@@ -172,7 +179,7 @@ def start_worker(
     args += ["-Q", queues, "-n", f"{queues.replace(',', '-')}{name}@%h"]
     return subprocess.Popen(
         [
-            *(["chrt", "--idle", "0"] if idle else ["nice", "-n", str(nice)] if nice else []),
+            *_priority(idle=idle, nice=nice),
             str(ROOT / ".venv/bin/celery"),
             "-A",
             "config",

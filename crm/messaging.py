@@ -15,8 +15,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from common.errors import ApplicationError
+from customers import selectors as customer_selectors
 from customers import services as customer_services
-from customers.models import Customer, PhoneNumber
+from customers.models import Customer
 from events import services as events
 from events.services import enqueue
 from users.models import Business
@@ -78,7 +79,7 @@ def message_queue(
         raise ApplicationError("A text can be at most 1,600 characters.", field="body")
     now = now or timezone.now()
     if customer is None and find_customer:
-        customer = _customer_for_number(to)
+        customer = customer_selectors.customer_find_by_contact(phone=to)
     if purpose == Message.Purpose.KEYWORD:
         refusal = ""
     elif refusal is None:
@@ -121,16 +122,6 @@ def _first_state(*, refusal: str, hold: tuple | None, claimed_until: datetime | 
     if claimed_until:
         return {"status": Message.Status.SENDING, "attempts": 1, "not_before": claimed_until}
     return {"status": Message.Status.QUEUED}
-
-
-def _customer_for_number(number: str) -> Customer | None:
-    phone = (
-        PhoneNumber.objects.filter(number=number, customer__merged_into__isnull=True)
-        .select_related("customer")
-        .order_by("customer_id")
-        .first()
-    )
-    return phone.customer if phone else None
 
 
 def _first_automated_to(number: str) -> bool:
@@ -199,7 +190,7 @@ def message_receive(
     existing = Message.objects.filter(provider_sid=provider_sid).first()
     if existing:
         return existing, False
-    customer = _customer_for_number(from_number)
+    customer = customer_selectors.customer_find_by_contact(phone=from_number)
     with transaction.atomic():
         message = Message.objects.create(
             conversation=conversation_for(customer) if customer else None,

@@ -239,14 +239,13 @@ def missed_call_text_back(*, call: Call, claimed_until: datetime | None = None) 
     _lock_number(number)
     if _recent_text_back(number, minutes=rules.missed_call_window_minutes):
         return None
-    customer = call.customer if call.customer_id else None
     return _queue(
         to=number,
-        body=messaging.render_template(rules.missed_call_template, customer=customer),
+        body=messaging.render_template(rules.missed_call_template, customer=call.customer),
         purpose=Message.Purpose.AUTOMATED,
         template=MISSED_CALL_TEMPLATE,
-        customer=customer,
-        lead=call.lead if call.lead_id else None,
+        customer=call.customer,  # no query when the caller is not identified yet (customer_id is None)
+        lead=call.lead,
         find_customer=False,
         claimed_until=claimed_until,
         refusal=refusal,

@@ -15,9 +15,9 @@ from .helpers import BUSINESS_NUMBER, CALLER
 pytestmark = pytest.mark.django_db
 
 
-def _locks(count: int) -> int:
-    """PostgreSQL takes advisory locks (one query each); SQLite writes one transaction at a time."""
-    return count if connection.vendor == "postgresql" else 0
+def _advisory_lock() -> int:
+    """PostgreSQL takes an advisory lock (one query); SQLite writes one transaction at a time."""
+    return 1 if connection.vendor == "postgresql" else 0
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def test_the_text_back_to_an_unidentified_caller_takes_a_fixed_number_of_queries
     # Before Twilio: lock the call, call.missed and its link, consent, the number's lock, the window,
     # first automated text?, the claimed row, its timeline event and link, the call's decision
     # (+ savepoint and release). After: sent, its event and link (+ savepoint and release).
-    with django_assert_num_queries(17 + _locks(1)):
+    with django_assert_num_queries(17 + _advisory_lock()):
         call = services.call_text_back(call_id=missed.pk)
 
     assert Message.objects.get(pk=call.text_back_id).status == Message.Status.SENT
@@ -47,7 +47,7 @@ def test_identifying_a_new_caller_takes_a_fixed_number_of_queries(missed, django
 
     # A new customer (phone, event) and lead (event) under the contact lock, then the call locked for its
     # final write, the text put on the new conversation, the call's timeline event.
-    with django_assert_num_queries(28 + _locks(1)):
+    with django_assert_num_queries(28 + _advisory_lock()):
         call = services.call_identify(call_id=missed.pk)
 
     assert call.lead is not None and call.text_back.customer == call.customer
