@@ -98,6 +98,29 @@ def _link_target(link) -> tuple[int, str] | None:
     return ContentType.objects.get_for_model(model).pk, str(pk)
 
 
+def timeline_extend(
+    *,
+    subjects: Iterable[models.Model | tuple[type[models.Model], object]],
+    links: Iterable[models.Model | tuple[type[models.Model], object] | None],
+) -> int:
+    """Put the events already recorded about `subjects` on the timelines of `links` too: for a record
+    known only after the fact (a caller identified after their missed call and its text-back were
+    logged). The events themselves are not changed. Returns how many links were added."""
+    targets = sorted({target for target in map(_link_target, links) if target})
+    about = [target for target in map(_link_target, subjects) if target]
+    if not (targets and about):
+        return 0
+    match = models.Q()
+    for content_type_id, pk in about:
+        match |= models.Q(subject_type_id=content_type_id, subject_id=pk)
+    event_ids = list(Event.objects.filter(match).values_list("pk", flat=True))
+    added = EventLink.objects.bulk_create(
+        [EventLink(event_id=e, target_type_id=ct, target_id=pk) for e in event_ids for ct, pk in targets],
+        ignore_conflicts=True,
+    )
+    return len(added)
+
+
 def publish(milestone: str, *, subject: models.Model, code: str = "", **kwargs) -> Event:
     """Record a business milestone; after commit it is delivered to every subscriber of `milestone`."""
     if milestone not in MILESTONES:

@@ -98,6 +98,12 @@ def call_identify(*, call_id: int) -> Call:
         text_back = call.text_back
         if text_back is not None and text_back.customer_id is None and call.customer is not None:
             messaging.message_attach(message=text_back, customer=call.customer, lead=call.lead)
+        # What was logged before the caller was known (the missed call, voicemail, the text-back)
+        # goes on their customer's and lead's timelines.
+        events.timeline_extend(
+            subjects=[call, (Message, call.text_back_id)],
+            links=[(Customer, call.customer_id), (Lead, call.lead_id)],
+        )
         events.record(
             "crm.call.received",
             subject=call,

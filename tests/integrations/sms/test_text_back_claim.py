@@ -5,10 +5,12 @@ gets one text, through the real Twilio SDK against the local fake Twilio."""
 from datetime import time, timedelta
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
 from crm.models import Call, Message, MessagingSettings
+from events.models import Event
 from integrations.sms import services as sms_services
 from integrations.twilio import services as twilio_services
 
@@ -91,3 +93,25 @@ def test_an_unidentified_callers_text_back_waits_for_identification_to_get_a_cus
     text = Message.objects.get(pk=call.text_back_id)
     assert text.customer == call.customer and text.conversation.customer == call.customer
     assert text.lead == call.lead and text.status == Message.Status.SENT
+
+
+def test_the_missed_call_and_its_text_back_join_the_callers_timeline_once_they_are_identified(
+    fake_twilio, missed_call
+):
+    twilio_services.call_text_back(call_id=missed_call.pk)
+
+    call = twilio_services.call_identify(call_id=missed_call.pk)
+    twilio_services.call_identify(call_id=missed_call.pk)  # a retried task adds nothing
+
+    for record in (call.customer, call.lead):
+        codes = list(
+            Event.objects.filter(
+                links__target_type=ContentType.objects.get_for_model(record), links__target_id=str(record.pk)
+            ).values_list("code", flat=True)
+        )
+        assert sorted(c for c in codes if c.startswith(("crm.call", "crm.message"))) == [
+            "crm.call.missed",
+            "crm.call.received",
+            "crm.message.queued",
+            "crm.message.sent",
+        ]

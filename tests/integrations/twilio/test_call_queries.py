@@ -46,8 +46,9 @@ def test_identifying_a_new_caller_takes_a_fixed_number_of_queries(missed, django
     services.call_text_back(call_id=missed.pk)
 
     # A new customer (phone, event) and lead (event) under the contact lock, then the call locked for its
-    # final write, the text put on the new conversation, the call's timeline event.
-    with django_assert_num_queries(28 + _advisory_lock()):
+    # final write, the text put on the new conversation, the earlier events (missed call, text) linked
+    # to the new customer and lead, the call's timeline event.
+    with django_assert_num_queries(30 + _advisory_lock()):
         call = services.call_identify(call_id=missed.pk)
 
     assert call.lead is not None and call.text_back.customer == call.customer
