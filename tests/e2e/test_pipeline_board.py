@@ -15,7 +15,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def board_setup(e2e_business):
     office = UserFactory(username="maria", role=Role.OFFICE)
-    source = Source.objects.create(name="Website", slug="website", kind=Source.Kind.WEB_FORM)
+    # Two leads nobody has answered yet: no instant reply from this source (in the business's day it
+    # would answer at once and the clock would stop; at night quiet hours would hold it).
+    source = Source.objects.create(
+        name="Website", slug="website", kind=Source.Kind.WEB_FORM, instant_reply_enabled=False
+    )
     leads = [
         lead_capture(source=source, contact=LeadIn(name=name, phone=phone, service="AC repair")).lead
         for name, phone in (("Ana Ruiz", "512-555-0199"), ("Walt Jones", "512-555-0142"))
