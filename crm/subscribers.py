@@ -37,7 +37,7 @@ INSTANT_REPLY_KINDS = (
 @subscriber("job.completed", "estimate.accepted", name="crm.win_lead_from_work")
 def win_lead_from_work(event) -> None:
     """The job or estimate that came from a lead was completed or accepted: the lead is won."""
-    lead_id = event.data.get("origin_lead_id") or event.data.get("lead_id")
+    lead_id = event.data["origin_lead_id"]
     if not lead_id:
         return
     lead = Lead.objects.filter(pk=lead_id).first()

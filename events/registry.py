@@ -35,7 +35,8 @@ def subscriber(
     *milestones: str, name: str | None = None, when: Callable[[dict], bool] | None = None
 ) -> Callable:
     """Register a handler for milestones. `when(event.data)` returning False skips the delivery
-    altogether (no Delivery row, no task): for subscribers that act on a small part of a busy milestone."""
+    altogether (no Delivery row): for subscribers that act on a small part of a busy milestone. The
+    worker asks it when it fans the event out (events.services.event_fan_out), never the publisher."""
 
     def decorator(handler: Callable) -> Callable:
         key = name or f"{handler.__module__}.{handler.__qualname__}"
@@ -52,6 +53,10 @@ def unsubscribe(name: str) -> None:
 def subscribers_for(milestone: str, data: dict | None = None) -> list[Subscriber]:
     """Who gets this milestone; with the event's data, only those whose `when` accepts it."""
     return [s for s in _subscribers.values() if s.wants(milestone, data)]
+
+
+def subscribers_all() -> list[Subscriber]:
+    return list(_subscribers.values())
 
 
 def get(name: str) -> Subscriber | None:

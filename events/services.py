@@ -8,7 +8,7 @@ it (the periodic sweep re-sends), and each (event, subscriber) pair is delivered
 import logging
 import traceback
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -16,40 +16,11 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from . import registry
+from .milestones import MILESTONES as MILESTONES  # re-exported: the catalogue lives in events.milestones
+from .milestones import EventError, payload_check
 from .models import Delivery, Event, EventLink
 
 logger = logging.getLogger(__name__)
-
-MILESTONES = frozenset(
-    {
-        "lead.created",
-        "lead.qualified",
-        "lead.booked",
-        "lead.lost",
-        "estimate.sent",
-        "estimate.accepted",
-        "estimate.declined",
-        "job.scheduled",
-        "job.dispatched",
-        "job.en_route",
-        "job.completed",
-        "job.canceled",
-        "visit.reminder_due",
-        "visit.rescheduled",
-        "invoice.issued",
-        "invoice.paid",
-        "invoice.voided",
-        "payment.received",
-        "message.received",
-        "call.missed",
-        "customer.created",
-        "customer.merged",
-    }
-)
-
-
-class EventError(Exception):
-    pass
 
 
 def record(
@@ -68,13 +39,14 @@ def record(
     A link is a model instance, or a `(Model, pk)` pair when only the id is at hand (no query to load
     a related row just to link it); None and a None pk are skipped.
 
-    A milestone nobody subscribes to (in this process's registry, filled at start-up; a subscriber's
-    `when` may decline by the event's data) is stored as already fanned out: no task, no sweep."""
-    deliver = bool(milestone) and bool(registry.subscribers_for(milestone, data or {}))
+    A milestone's data is checked against its declared payload (events.milestones) and the event is
+    stored pending: a worker decides who gets it (event_fan_out), never this process, whose registry
+    may be older than the worker's (a process started before a deploy that added a subscriber)."""
+    if milestone:
+        payload_check(milestone, data or {})
     event = Event.objects.create(
         code=code,
         milestone=milestone,
-        fanned_out_at=None if deliver or not milestone else timezone.now(),
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_label=actor_label,
         subject_type=ContentType.objects.get_for_model(subject),
@@ -86,7 +58,7 @@ def record(
     EventLink.objects.bulk_create(
         EventLink(event=event, target_type_id=ct, target_id=pk) for ct, pk in sorted(targets)
     )
-    if deliver:
+    if milestone:
         transaction.on_commit(lambda: enqueue("events.tasks.fan_out", event.pk))
     return event
 
@@ -122,9 +94,8 @@ def timeline_extend(
 
 
 def publish(milestone: str, *, subject: models.Model, code: str = "", **kwargs) -> Event:
-    """Record a business milestone; after commit it is delivered to every subscriber of `milestone`."""
-    if milestone not in MILESTONES:
-        raise EventError(f"Unknown milestone {milestone!r}")
+    """Record a business milestone; after commit it is delivered to every subscriber of `milestone`.
+    EventError when the milestone is unknown or its data is not the declared payload."""
     code = code or f"{subject._meta.app_label}.{milestone}"
     return record(code, subject=subject, milestone=milestone, **kwargs)
 
@@ -266,6 +237,53 @@ def sweep_undelivered(*, grace: timedelta | None = None) -> dict[str, int]:
     for pk in delivery_ids:
         enqueue("events.tasks.deliver", pk)
     return {"events": len(event_ids), "deliveries": len(delivery_ids)}
+
+
+def deliveries_replay(
+    *, subscriber: str, since: datetime, until: datetime | None = None, dry_run: bool = False
+) -> int:
+    """Give `subscriber` the past milestones it would have received since `since` (for a subscriber added
+    after they were published): one Delivery per (event, subscriber), created only where none exists, so
+    a replay run twice, or over an event already delivered, delivers nothing again. Returns how many
+    deliveries it created (with dry_run: would create). The worker delivers them; the sweep re-sends
+    any whose task the broker lost."""
+    sub = registry.get(subscriber)
+    if sub is None:
+        raise EventError(f"No subscriber named {subscriber!r} is registered.")
+    events = Event.objects.filter(milestone__in=sub.milestones, occurred_at__gte=since)
+    if until is not None:
+        events = events.filter(occurred_at__lt=until)
+    done = Delivery.objects.filter(subscriber=subscriber).values("event_id")
+    created = 0
+    for chunk in _chunks(events.exclude(pk__in=done).order_by("pk").values_list("pk", "milestone", "data")):
+        wanted = [pk for pk, milestone, data in chunk if sub.wants(milestone, data)]
+        created += len(wanted) if dry_run else _deliveries_create(subscriber, wanted)
+    return created
+
+
+def _chunks(rows, size: int = 500):
+    chunk = []
+    for row in rows.iterator(chunk_size=size):
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _deliveries_create(subscriber: str, event_ids: list[int]) -> int:
+    with transaction.atomic():
+        Delivery.objects.bulk_create(
+            [Delivery(event_id=pk, subscriber=subscriber) for pk in event_ids], ignore_conflicts=True
+        )
+        new = list(
+            Delivery.objects.filter(
+                subscriber=subscriber, event_id__in=event_ids, status=Delivery.Status.PENDING, attempts=0
+            ).values_list("pk", flat=True)
+        )
+        transaction.on_commit(lambda: [enqueue("events.tasks.deliver", pk) for pk in new])
+    return len(new)
 
 
 def heartbeat(*, name: str = "worker") -> None:

@@ -8,7 +8,8 @@ ApplicationError (400, `field` names the input at fault) for everything else.
     jobs       job_create, job_update, job_from_booking, job_dispatch, job_on_my_way, job_arrive,
                job_complete, job_pause, job_resume, job_hold, job_cancel, technician_travel_minutes;
                reads shared with the booking: job_type_for_service, booking_property
-    visits     visit_conflicts (dry run), visit_schedule, visit_move, visit_cancel
+    visits     visit_conflicts (dry run), visit_schedule, visit_move, visit_cancel, visit_times
+    reminders  visit_reminders_publish (the day-before reminder, from the periodic task)
     timeclock  clock_in, clock_out
     onsite     note_add, photo_add, signature_add, checklist_toggle
     setup      skill_save, technician_profile_save, job_type_save, equipment_save
@@ -31,6 +32,7 @@ from .jobs import (
     technician_travel_minutes,
 )
 from .onsite import checklist_toggle, note_add, photo_add, signature_add
+from .reminders import visit_reminders_publish
 from .setup import equipment_save, job_type_save, skill_save, technician_profile_save
 from .timeclock import clock_in, clock_out
 from .visits import (
@@ -44,6 +46,7 @@ from .visits import (
     visit_conflicts,
     visit_move,
     visit_schedule,
+    visit_times,
 )
 
 __all__ = [
@@ -80,5 +83,7 @@ __all__ = [
     "visit_cancel",
     "visit_conflicts",
     "visit_move",
+    "visit_reminders_publish",
     "visit_schedule",
+    "visit_times",
 ]

@@ -217,7 +217,9 @@ def _require_open(job: Job) -> None:
         )
 
 
-def _visit_data(visit: Visit, techs: list[User], conflicts: list[ScheduleConflict]) -> dict:
+def visit_times(*, job: Job, visit: Visit) -> dict:
+    """The visit as every milestone about it carries it (events.milestones.VisitTimes): when, the
+    promised arrival window, and the time zone the customer reads them in."""
     window = (visit.arrival_window_start, visit.arrival_window_end)
     return {
         "visit_id": visit.pk,
@@ -225,6 +227,13 @@ def _visit_data(visit: Visit, techs: list[User], conflicts: list[ScheduleConflic
         "end": visit.end.isoformat(),
         "arrival_window_start": window[0].isoformat() if window[0] else None,
         "arrival_window_end": window[1].isoformat() if window[1] else None,
+        "time_zone": (job.property.time_zone if job.property_id else "") or Business.current().time_zone,
+    }
+
+
+def _visit_data(job: Job, visit: Visit, techs: list[User], conflicts: list[ScheduleConflict]) -> dict:
+    return {
+        **visit_times(job=job, visit=visit),
         "technician_ids": [t.pk for t in techs],
         "warnings": [c.code for c in conflicts],
     }
@@ -280,21 +289,15 @@ def visit_schedule(
 
 
 def _after_schedule(job: Job, visit: Visit, techs, conflicts, actor) -> None:
-    data = _visit_data(visit, techs, conflicts)
+    data = _visit_data(job, visit, techs, conflicts)
     who = ", ".join(t.get_short_name() or t.username for t in techs) or "no technician yet"
     summary = f"Visit {_span_text(visit.start, visit.end)} ({who})"
     if job.state == Job.State.UNSCHEDULED:
         before = job.state
         job.schedule()
         job.save()
-        # time_zone: where the customer reads the visit's times (crm's confirmation text)
-        time_zone = (job.property.time_zone if job.property_id else "") or Business.current().time_zone
         publish(
-            job,
-            "job.scheduled",
-            actor=actor,
-            summary=f"Scheduled: {summary}",
-            data={"from": before, **data, "time_zone": time_zone},
+            job, "job.scheduled", actor=actor, summary=f"Scheduled: {summary}", data={"from": before, **data}
         )
     else:
         record(job, "fsm.visit.scheduled", actor=actor, summary=f"Visit added: {summary}", data=data)
@@ -354,11 +357,9 @@ def visit_move(
             ]
         )
         visit.technicians.set(techs)
-        data = {"from": before, **_visit_data(visit, techs, conflicts)}
+        data = {"from": before, **_visit_data(job, visit, techs, conflicts)}
         summary = f"Visit moved to {_span_text(start, end)}"
         if new_day and job.state in (Job.State.SCHEDULED, Job.State.DISPATCHED):
-            time_zone = (job.property.time_zone if job.property_id else "") or Business.current().time_zone
-            data["time_zone"] = time_zone
             publish(job, "visit.rescheduled", actor=actor, summary=summary, data=data, code="fsm.visit.moved")
         else:
             record(job, "fsm.visit.moved", actor=actor, summary=summary, data=data)

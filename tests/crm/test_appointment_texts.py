@@ -14,7 +14,8 @@ from customers.services import consent_record
 from events import services as events
 from events.models import Delivery, Event
 from fsm import services
-from fsm.tasks import visit_reminders, visit_reminders_publish
+from fsm.services import visit_reminders_publish
+from fsm.tasks import visit_reminders
 from tests.factories import make_customer
 from tests.fsm.factories import at, make_job, make_technician, schedule, services_property
 

@@ -110,17 +110,33 @@ def test_booking_refuses_a_window_that_ends_before_it_starts(lead, office):
     assert error.value.field == "window_end"
 
 
+def _job_completed(lead) -> dict:
+    """job.completed as fsm publishes it (events.milestones.JobCompleted) for a job booked from `lead`."""
+    return {
+        "job_id": 1,
+        "job_number": "J-1001",
+        "customer_id": lead.customer_id,
+        "origin_lead_id": lead.pk,
+        "from": "on_site",
+        "to": "completed",
+        "completion_note": "Replaced the flapper",
+        "visit_ids": [1],
+        "at": "2026-11-20T15:00:00-06:00",
+    }
+
+
 def test_a_completed_job_from_the_lead_marks_it_won(lead, office, django_capture_on_commit_callbacks):
     lead = services.lead_book(lead=services.lead_qualify(lead=lead, actor=office), actor=office)
     with django_capture_on_commit_callbacks(execute=True):
-        publish("job.completed", subject=lead, data={"origin_lead_id": lead.pk})
+        publish("job.completed", subject=lead, data=_job_completed(lead))
     assert Lead.objects.get(pk=lead.pk).state == "won"
 
 
 def test_an_accepted_estimate_marks_a_qualified_lead_won(lead, office, django_capture_on_commit_callbacks):
     lead = services.lead_qualify(lead=lead, actor=office)
     with django_capture_on_commit_callbacks(execute=True):
-        publish("estimate.accepted", subject=lead, data={"origin_lead_id": lead.pk})
+        data = {"estimate_id": 1, "customer_id": lead.customer_id, "job_id": None, "origin_lead_id": lead.pk}
+        publish("estimate.accepted", subject=lead, data=data)
     assert Lead.objects.get(pk=lead.pk).state == "won"
 
 

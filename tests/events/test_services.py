@@ -133,3 +133,56 @@ def test_a_subscriber_exception_rolls_back_its_own_writes(office, settings):
     finally:
         registry.unsubscribe("tests.half")
     assert not Event.objects.filter(code="tests.half.written").exists()
+
+
+def test_a_milestone_nobody_subscribes_to_is_still_stored_pending_until_a_worker_fans_it_out(
+    office, django_capture_on_commit_callbacks
+):
+    make_customer(actor=office)  # no subscriber of customer.created here, and the task did not run
+    event = Event.objects.get(milestone="customer.created")
+    assert event.fanned_out_at is None
+    assert services.event_fan_out(event_id=event.pk) == []
+    event.refresh_from_db()
+    assert event.fanned_out_at is not None and not Delivery.objects.exists()
+
+
+def test_an_invalid_milestone_payload_is_refused_when_published_and_nothing_is_stored(office):
+    customer = make_customer(actor=office)
+    before = Event.objects.count()
+    with pytest.raises(services.EventError, match=r"customer\.merged data: duplicate_id: Field required"):
+        services.publish("customer.merged", subject=customer, data={"survivor_id": customer.pk, "moved": {}})
+    with pytest.raises(services.EventError, match="phones: Input should be a valid list"):
+        services.publish("customer.created", subject=customer, data={"phones": "+15125550100", "emails": []})
+    with pytest.raises(services.EventError, match="colour: Extra inputs are not permitted"):
+        services.publish("customer.created", subject=customer, data={"phones": [], "emails": [], "colour": 1})
+    with pytest.raises(services.EventError, match="no declared payload yet"):
+        services.publish("invoice.paid", subject=customer, data={})
+    assert Event.objects.count() == before
+
+
+def test_replay_gives_a_subscriber_added_later_each_past_milestone_once(
+    office, django_capture_on_commit_callbacks
+):
+    from events import registry
+
+    old = make_customer(actor=office)
+    Event.objects.filter(subject_id=str(old.pk)).update(occurred_at=timezone.now() - timedelta(days=40))
+    recent = [make_customer(actor=office) for _ in range(2)]
+    calls = []
+    registry.subscriber("customer.created", name="tests.late")(lambda event: calls.append(event.subject_id))
+    try:
+        since = timezone.now() - timedelta(days=30)
+        assert services.deliveries_replay(subscriber="tests.late", since=since, dry_run=True) == 2
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.deliveries_replay(subscriber="tests.late", since=since) == 2
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.deliveries_replay(subscriber="tests.late", since=since) == 0
+    finally:
+        registry.unsubscribe("tests.late")
+    assert sorted(calls) == sorted(str(c.pk) for c in recent)
+    assert Delivery.objects.filter(subscriber="tests.late").count() == 2
+
+
+def test_replay_names_an_unknown_subscriber(office):
+    with pytest.raises(services.EventError, match=r"No subscriber named 'finance\.nope'"):
+        services.deliveries_replay(subscriber="finance.nope", since=timezone.now())

@@ -104,3 +104,31 @@ def test_with_the_broker_down_the_change_commits_and_the_sweep_delivers_it_later
         time.sleep(1.0)
     assert recorder.calls == [event.pk]
     assert Delivery.objects.count() == 1
+
+
+@contextmanager
+def empty_registry():
+    """This process's registry as a process started before the subscriber's deploy would have it."""
+    from events import registry
+
+    saved = dict(registry._subscribers)
+    registry._subscribers.clear()
+    try:
+        yield
+    finally:
+        registry._subscribers.update(saved)
+
+
+def test_a_milestone_published_where_no_subscriber_is_known_reaches_the_one_the_worker_knows(
+    real_broker, recorder, office
+):
+    with empty_registry(), transaction.atomic():
+        customer = make_customer(actor=office)  # the fan-out task goes to Redis; no worker yet
+    event = Event.objects.get(milestone="customer.created", subject_id=str(customer.pk))
+    assert event.fanned_out_at is None, "stored pending: the publisher does not decide who gets it"
+
+    with running_worker():  # a worker that knows tests.recorder
+        assert wait_for(lambda: Delivery.objects.filter(event=event, status="delivered").exists())
+        time.sleep(0.5)
+    event.refresh_from_db()
+    assert recorder.calls == [event.pk] and event.fanned_out_at is not None
