@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test test-clock lint format bench clean
 
 install: .venv/.installed node_modules/.installed
 
@@ -46,6 +46,13 @@ format: install
 test: lint
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(if $(REQUIRE_SERVICES),--require-services) $(PYTEST_ARGS)
+
+# The suite under another wall clock, for the test process, its live server, the real worker and Chromium
+# alike (.ci/on-clock, libfaketime): AT is read in the business's zone (America/Chicago), e.g.
+#   make test-clock AT="next sunday 03:00"     make test-clock AT="2027-03-14 10:00"
+# AT=opposite (the default) picks the side of the business day it is not now; .ci/run runs that one.
+test-clock: install
+	.ci/on-clock "$(or $(AT),opposite)" $(PY) -m pytest $(if $(REQUIRE_SERVICES),--require-services) $(PYTEST_ARGS)
 
 bench: install
 	$(PY) bench/customers_search.py
