@@ -37,6 +37,7 @@ run: install
 lint: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports --no-cache
 
 format: install
 	.venv/bin/ruff format .

@@ -10,6 +10,7 @@ import traceback
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
@@ -101,9 +102,9 @@ def publish(milestone: str, *, subject: models.Model, code: str = "", **kwargs) 
 
 
 def enqueue(task_name: str, *args) -> bool:
-    """Send a task to the broker; a broker outage is logged, not raised (the sweep re-sends)."""
-    from config.celery import app
-
+    """Send a task to the broker; a broker outage is logged, not raised (the sweep re-sends). The app is
+    the project's Celery app (config.celery makes itself current); events never imports config."""
+    app = current_app
     try:
         app.send_task(task_name, args=args) if not app.conf.task_always_eager else _run_eager(task_name, args)
     except Exception:
@@ -113,8 +114,7 @@ def enqueue(task_name: str, *args) -> bool:
 
 
 def _run_eager(task_name: str, args: tuple) -> None:
-    from config.celery import app
-
+    app = current_app
     if task_name not in app.tasks:
         app.loader.import_default_modules()  # what a worker does at start: find every tasks module
     app.tasks[task_name].apply(args=args, throw=True)
