@@ -1,7 +1,6 @@
 """Leads and the pipeline, where they came from (sources, campaigns, web forms), and imports."""
 
 import builtins
-import time
 import uuid
 
 from django.conf import settings
@@ -11,7 +10,7 @@ from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from customers.models import Customer, Property
-from users.models import MEMO_SECONDS, _current_memo
+from users.models import current_memo
 from users.roles import Role
 
 WORKING_ROLES = (Role.OWNER, Role.OFFICE)
@@ -503,20 +502,20 @@ class MessagingSettings(models.Model):
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
         cache.delete(self.CACHE_KEY)
-        _current_memo.pop(self.CACHE_KEY, None)
+        current_memo.forget(self.CACHE_KEY)
 
     @classmethod
     def current(cls) -> "MessagingSettings":
         """Read on every call and text: kept in this process for a few seconds (as Business.current)
         and in the shared cache for five minutes (a save clears the shared copy)."""
-        memo = _current_memo.get(cls.CACHE_KEY)
-        if memo and time.monotonic() - memo[0] < MEMO_SECONDS:
-            return memo[1]
+        memo = current_memo.get(cls.CACHE_KEY)
+        if memo is not None:
+            return memo
         found = cache.get(cls.CACHE_KEY)
         if found is None:
             found = cls.objects.order_by("pk").first() or cls.objects.create()
             cache.set(cls.CACHE_KEY, found, 300)
-        _current_memo[cls.CACHE_KEY] = (time.monotonic(), found)
+        current_memo.put(cls.CACHE_KEY, found)
         return found
 
 

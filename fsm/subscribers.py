@@ -1,17 +1,10 @@
 """Field service reactions to milestones (imported at start-up by events.registry.autodiscover)."""
 
-from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
-from common.errors import ApplicationError
-from events.models import Event
 from events.registry import subscriber
 
 from . import services
-from .models import Job
-from .services._base import lock_job, record
-
-SLOT_TAKEN = "fsm.job.booking_slot_taken"
 
 
 @subscriber("lead.booked", name="fsm.job_from_lead")
@@ -37,46 +30,7 @@ def job_from_lead(event) -> None:
         window_end=_when(data.get("window_end")),
     )
     if data.get("slot"):
-        _schedule_booked_slot(job, data["slot"])
-
-
-def _schedule_booked_slot(job: Job, slot: dict) -> None:
-    """The visit at the chosen time, once: a job already scheduled (or already told the time was taken)
-    is left alone, so a repeated delivery changes nothing."""
-    with transaction.atomic():
-        job = lock_job(job)
-        told = Event.objects.filter(code=SLOT_TAKEN, data__job_id=job.pk).exists()
-        if job.state != Job.State.UNSCHEDULED or job.visits.exists() or told:
-            return
-        start, end = _when(slot.get("start")), _when(slot.get("end"))
-        window = (job.requested_window_start, job.requested_window_end)
-        if not all(window):
-            window = (start, end)
-        try:
-            services.visit_schedule(
-                job=job,
-                start=start,
-                end=end,
-                technicians=[slot.get("technician_id")],
-                arrival_window_start=window[0],
-                arrival_window_end=window[1],
-                actor=None,
-                confirm=False,
-            )
-        except ApplicationError as error:  # SchedulingConflict, or the technician is gone
-            _note_slot_taken(job, slot, error)
-
-
-def _note_slot_taken(job: Job, slot: dict, error: ApplicationError) -> None:
-    summary = f"The time chosen when booking was taken: {error.message} The job waits in the queue."
-    record(
-        job,
-        SLOT_TAKEN,
-        actor=None,
-        actor_label="lead.booked",
-        summary=summary[:300],
-        data={"slot": slot, "reason": error.code, "detail": error.message},
-    )
+        services.visit_schedule_booked_slot(job=job, slot=data["slot"])
 
 
 def _when(value):

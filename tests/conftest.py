@@ -49,13 +49,13 @@ def _fresh_cache():
     """Each test starts with an empty cache (the cached Business, rate-limit counters)."""
     from django.core.cache import cache
 
-    from users.models import _current_memo
+    from users.models import current_memo
 
     cache.clear()
-    _current_memo.clear()
+    current_memo.forget()
     yield
     cache.clear()
-    _current_memo.clear()
+    current_memo.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,35 @@ from phonenumber_field.modelfields import PhoneNumberField
 from .roles import Role
 
 MEMO_SECONDS = 10
-_current_memo: dict = {}
+
+
+class ProcessMemo:
+    """A few seconds' copy, in this process, of the rows every request reads and that rarely change
+    (Business.current, crm's MessagingSettings.current): saves a cache round trip per read. A save
+    forgets its own entry here; other processes see the change within `seconds`."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._entries: dict[str, tuple[float, object]] = {}
+
+    def get(self, key: str):
+        entry = self._entries.get(key)
+        if entry and time.monotonic() - entry[0] < self.seconds:
+            return entry[1]
+        return None
+
+    def put(self, key: str, value) -> None:
+        self._entries[key] = (time.monotonic(), value)
+
+    def forget(self, key: str | None = None) -> None:
+        """One entry, or all of them (tests start each case with none)."""
+        if key is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(key, None)
+
+
+current_memo = ProcessMemo(MEMO_SECONDS)
 
 TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz]
 
@@ -62,23 +90,23 @@ class Business(models.Model):
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
         cache.delete(self.CACHE_KEY)
-        _current_memo.clear()
+        current_memo.forget("business")
 
     def delete(self, *args, **kwargs):
         cache.delete(self.CACHE_KEY)
-        _current_memo.clear()
+        current_memo.forget("business")
         return super().delete(*args, **kwargs)
 
     @classmethod
     def current(cls) -> "Business":
         """The business: every request reads it and it changes rarely, so it is kept in this process for a
         few seconds and in the shared cache for five minutes (a save clears the shared copy)."""
-        memo = _current_memo.get("business")
-        if memo and time.monotonic() - memo[0] < MEMO_SECONDS:
-            return memo[1]
+        memo = current_memo.get("business")
+        if memo is not None:
+            return memo
         business = cls._current_shared()
         if business.pk:
-            _current_memo["business"] = (time.monotonic(), business)
+            current_memo.put("business", business)
         return business
 
     @classmethod

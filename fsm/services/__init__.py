@@ -8,7 +8,8 @@ ApplicationError (400, `field` names the input at fault) for everything else.
     jobs       job_create, job_update, job_from_booking, job_dispatch, job_on_my_way, job_arrive,
                job_complete, job_pause, job_resume, job_hold, job_cancel, technician_travel_minutes;
                reads shared with the booking: job_type_for_service, booking_property
-    visits     visit_conflicts (dry run), visit_schedule, visit_move, visit_cancel, visit_times
+    visits     visit_conflicts (dry run), visit_schedule, visit_move, visit_cancel, visit_times,
+               visit_schedule_booked_slot (lead.booked's chosen time)
     reminders  visit_reminders_publish (the day-before reminder, from the periodic task)
     timeclock  clock_in, clock_out
     onsite     note_add, photo_add, signature_add, checklist_toggle
@@ -46,6 +47,7 @@ from .visits import (
     visit_conflicts,
     visit_move,
     visit_schedule,
+    visit_schedule_booked_slot,
     visit_times,
 )
 
@@ -85,5 +87,6 @@ __all__ = [
     "visit_move",
     "visit_reminders_publish",
     "visit_schedule",
+    "visit_schedule_booked_slot",
     "visit_times",
 ]

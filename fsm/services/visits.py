@@ -6,9 +6,11 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from common.errors import ApplicationError
 from customers.geocoding import property_fill_coordinates
+from events.models import Event
 from users.models import Business, User
 
 from ..errors import SchedulingConflict
@@ -405,3 +407,44 @@ def visit_cancel(*, visit: Visit, actor, reason: str = "") -> Visit:
         data = {"visit_id": visit.pk, "reason": reason[:300], "job_state": job.state}
         record(job, "fsm.visit.canceled", actor=actor, summary=f"Visit canceled {reason}".strip(), data=data)
     return visit
+
+
+SLOT_TAKEN = "fsm.job.booking_slot_taken"
+
+
+def visit_schedule_booked_slot(*, job: Job, slot: dict) -> Job:
+    """The visit at the time chosen while booking the lead (lead.booked's `slot`: technician_id, start,
+    end as ISO text), once: a job already scheduled, or already told the time was taken, is left alone,
+    so a repeated delivery changes nothing. A time no longer free leaves the job in the queue with a
+    note on its timeline saying so (never an error: the booking itself stands)."""
+    with transaction.atomic():
+        job = lock_job(job)
+        told = Event.objects.filter(code=SLOT_TAKEN, data__job_id=job.pk).exists()
+        if job.state != Job.State.UNSCHEDULED or job.visits.exists() or told:
+            return job
+        start, end = parse_datetime(slot["start"]), parse_datetime(slot["end"])
+        window = (job.requested_window_start, job.requested_window_end)
+        if not all(window):
+            window = (start, end)
+        try:
+            visit_schedule(
+                job=job,
+                start=start,
+                end=end,
+                technicians=[slot["technician_id"]],
+                arrival_window_start=window[0],
+                arrival_window_end=window[1],
+                actor=None,
+                confirm=False,
+            )
+        except ApplicationError as error:  # SchedulingConflict, or the technician is gone
+            summary = f"The time chosen when booking was taken: {error.message} The job waits in the queue."
+            record(
+                job,
+                SLOT_TAKEN,
+                actor=None,
+                actor_label="lead.booked",
+                summary=summary[:300],
+                data={"slot": slot, "reason": error.code, "detail": error.message},
+            )
+    return job

@@ -11,7 +11,7 @@ from events import services as events
 from events.models import Delivery, Event
 from events.selectors import timeline_for
 from fsm.models import Job, Visit
-from fsm.subscribers import SLOT_TAKEN
+from fsm.services.visits import SLOT_TAKEN
 from tests.factories import make_customer
 from tests.fsm.conftest import MONDAY
 from tests.fsm.factories import at, make_job, make_qualified_lead, schedule
