@@ -6,11 +6,13 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from common.errors import ApplicationError
 from users.permissions import HasRole
 from users.roles import STAFF_ROLES
 
 from . import selectors, services
 from .models import Campaign, Lead, LostReason, ServiceType, Source, WebForm
+from .webforms import services as webform_services
 from .webforms.services import SETTINGS as WEBFORM_SETTINGS
 
 
@@ -248,13 +250,21 @@ class WebFormSerializer(serializers.ModelSerializer):
         read_only_fields = ["public_id", "created_at"]
 
     def validate_allowed_origins(self, value):
-        import re
-
-        if not isinstance(value, list) or not all(
-            isinstance(v, str) and re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d+)?", v) for v in value
-        ):
+        if not isinstance(value, list):
             raise serializers.ValidationError("A list of origins such as https://example.com (no path).")
-        return value
+        try:
+            return webform_services.origins_normalize(value)
+        except ApplicationError as error:
+            raise serializers.ValidationError(error.message) from None
+
+    def web_form_in(self) -> webform_services.WebFormIn:
+        """The service's input: the form as it is (on PATCH) with what was sent on top."""
+        current = self.instance
+        values = {name: getattr(current, name) for name in (*WEBFORM_SETTINGS, "source")} if current else {}
+        if current is not None:
+            values["services"] = list(current.services.all())
+        values.update(self.validated_data)
+        return webform_services.WebFormIn(**values)
 
 
 class WebFormViewSet(viewsets.ModelViewSet):
@@ -264,3 +274,13 @@ class WebFormViewSet(viewsets.ModelViewSet):
     queryset = WebForm.objects.order_by("name").prefetch_related("services")
     filterset_fields = ["source", "is_active"]
     http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        serializer.instance = webform_services.web_form_create(
+            data=serializer.web_form_in(), actor=self.request.user
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = webform_services.web_form_update(
+            web_form=serializer.instance, data=serializer.web_form_in(), actor=self.request.user
+        )

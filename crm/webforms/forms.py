@@ -15,37 +15,14 @@ from customers.services import phone_normalize
 
 from ..models import Campaign, ServiceType, Source, WebForm
 from ..services import LeadIn
-from .services import NEW_SOURCE_NAME, SETTINGS, WebFormIn
+from .services import NEW_SOURCE_NAME, SETTINGS, WebFormIn, origin_normalize
 
 NEW_SOURCE = "new"
-ORIGIN_RE = re.compile(
-    r"^(?P<scheme>https?)://"
-    r"(?P<host>localhost|[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+)"
-    r"(?::(?P<port>\d{1,5}))?/?$",
-    re.IGNORECASE,
-)
-DEFAULT_PORTS = {"http": 80, "https": 443}
 HONEYPOT = "website"
 SCRIPT_ATTRS = ("autocomplete", "placeholder", "inputmode", "maxlength", "rows")
 # Phone is not marked optional (an e-mail may stand in for it, but a phone is what the office wants);
 # city, state and ZIP go with the street.
 OPTIONAL_HINTS = ("email", "street", "service", "message")
-
-
-def origin_normalize(raw: str) -> str:
-    """`https://Example.com:443/` -> `https://example.com`, the way browsers send the Origin header."""
-    match = ORIGIN_RE.match(raw.strip())
-    if not match:
-        raise forms.ValidationError(
-            f"“{raw.strip()}” is not a site address such as https://example.com (no path).",
-            code="invalid_origin",
-        )
-    scheme, host, port = match["scheme"].lower(), match["host"].lower(), match["port"]
-    if port and not 0 < int(port) < 65536:
-        raise forms.ValidationError(f"“{raw.strip()}” has an impossible port.", code="invalid_origin")
-    if port and int(port) != DEFAULT_PORTS[scheme]:
-        return f"{scheme}://{host}:{int(port)}"
-    return f"{scheme}://{host}"
 
 
 class OriginsField(forms.CharField):
@@ -64,8 +41,8 @@ class OriginsField(forms.CharField):
         for line in lines:
             try:
                 origin = origin_normalize(line)
-            except forms.ValidationError as error:
-                errors.append(error)
+            except ApplicationError as error:
+                errors.append(forms.ValidationError(error.message, code=error.code))
                 continue
             if origin not in origins:
                 origins.append(origin)

@@ -1,16 +1,25 @@
 """Web forms: the office sets them up here; what visitors send becomes a lead through `lead_capture`."""
 
+import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils.text import slugify
 
+from common.errors import ApplicationError
 from customers.services import consent_record
 from events import services as events
 
 from ..models import Campaign, ServiceType, Source, WebForm
 from ..services import Captured, LeadIn, lead_capture
 
+ORIGIN_RE = re.compile(
+    r"^(?P<scheme>https?)://"
+    r"(?P<host>localhost|[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+)"
+    r"(?::(?P<port>\d{1,5}))?/?$",
+    re.IGNORECASE,
+)
+DEFAULT_PORTS = {"http": 80, "https": 443}
 NEW_SOURCE_NAME = "Website"
 SETTINGS = (
     "name",
@@ -49,6 +58,37 @@ class WebFormIn:
     is_active: bool = True
 
 
+def origin_normalize(raw: str) -> str:
+    """`https://Example.com:443/` -> `https://example.com`, the way browsers send the Origin header.
+    The one rule for every way a web form's sites are set (the settings page, the API)."""
+    match = ORIGIN_RE.match(raw.strip()) if isinstance(raw, str) else None
+    shown = raw.strip() if isinstance(raw, str) else repr(raw)
+    if not match:
+        raise ApplicationError(
+            f"“{shown}” is not a site address such as https://example.com (no path).",
+            field="allowed_origins",
+            code="invalid_origin",
+        )
+    scheme, host, port = match["scheme"].lower(), match["host"].lower(), match["port"]
+    if port and not 0 < int(port) < 65536:
+        raise ApplicationError(
+            f"“{shown}” has an impossible port.", field="allowed_origins", code="invalid_origin"
+        )
+    if port and int(port) != DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}:{int(port)}"
+    return f"{scheme}://{host}"
+
+
+def origins_normalize(raw: list[str]) -> list[str]:
+    """Each site normalized once, in the order given; ApplicationError names the first bad one."""
+    origins: list[str] = []
+    for value in raw:
+        origin = origin_normalize(value)
+        if origin not in origins:
+            origins.append(origin)
+    return origins
+
+
 def web_form_create(*, data: WebFormIn, actor) -> WebForm:
     with transaction.atomic():
         web_form = WebForm()
@@ -84,6 +124,7 @@ def web_form_update(*, web_form: WebForm, data: WebFormIn, actor) -> WebForm:
 def _apply(web_form: WebForm, data: WebFormIn, actor) -> None:
     for name in SETTINGS:
         setattr(web_form, name, getattr(data, name))
+    web_form.allowed_origins = origins_normalize(data.allowed_origins)
     web_form.source = data.source or _website_source(actor)
     web_form.save()
     new = [_service_type(name, actor) for name in data.new_services]

@@ -1,7 +1,6 @@
 """The office's web form pages: the list, and a create/edit page that hands out the embed code."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,7 +13,8 @@ from users.roles import STAFF_ROLES
 
 from ..models import Lead, WebForm
 from . import services
-from .forms import WebFormSettingsForm, origin_normalize
+from .forms import WebFormSettingsForm
+from .services import origin_normalize
 
 
 @role_required(*STAFF_ROLES)
@@ -68,7 +68,7 @@ def _new_form_defaults(request) -> WebForm:
     website = request.business.website
     try:
         web_form.allowed_origins = [origin_normalize(website)] if website else []
-    except ValidationError:  # a website with a path is not an origin: leave the list to the office
+    except ApplicationError:  # a website with a path is not an origin: leave the list to the office
         web_form.allowed_origins = []
     return web_form
 

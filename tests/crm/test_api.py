@@ -1,7 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from crm.models import Lead
+from crm.models import Lead, WebForm
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +93,48 @@ def test_technicians_get_403_on_leads(technician):
     client = APIClient()
     client.force_authenticate(technician)
     assert client.get("/api/v1/leads/").status_code == 403
+
+
+def test_a_web_form_made_through_the_api_takes_the_settings_pages_path(api, web_source, office):
+    from crm.models import ServiceType
+    from events.models import Event
+
+    ServiceType.objects.create(name="Drains")
+    created = api.post(
+        "/api/v1/forms/",
+        {
+            "name": "Site",
+            "source": web_source.pk,
+            "services": ["Drains"],
+            "allowed_origins": ["HTTPS://Example.com:443/", "https://example.com", "http://localhost:8080"],
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    # the same origin rule as the settings page: normalized the way browsers send Origin, once each
+    assert body["allowed_origins"] == ["https://example.com", "http://localhost:8080"]
+    assert body["services"] == ["Drains"] and body["public_id"]
+    assert Event.objects.filter(code="crm.webform.created", subject_id=str(body["id"])).count() == 1
+
+    changed = api.patch(f"/api/v1/forms/{body['id']}/", {"headline": "Book a plumber"}, format="json")
+    assert changed.status_code == 200, changed.json()
+    assert changed.json()["services"] == ["Drains"], "a PATCH leaves what it did not send as it was"
+    assert changed.json()["allowed_origins"] == ["https://example.com", "http://localhost:8080"]
+    updated = Event.objects.get(code="crm.webform.updated", subject_id=str(body["id"]))
+    assert updated.data["changed"] == ["headline"]
+
+
+def test_the_api_refuses_a_bad_origin_list_naming_the_site(api, web_source):
+    for origins, expected in (
+        ("https://example.com", "A list of origins"),
+        (["https://example.com/contact"], "“https://example.com/contact” is not a site address"),
+        (["https://example.com:99999"], "impossible port"),
+    ):
+        response = api.post(
+            "/api/v1/forms/",
+            {"name": "Site", "source": web_source.pk, "allowed_origins": origins},
+            format="json",
+        )
+        assert response.status_code == 400 and expected in response.json()["allowed_origins"][0]
+    assert not WebForm.objects.exists()
