@@ -100,7 +100,10 @@ def test_a_technician_runs_a_visit_on_the_phone_and_another_technician_gets_404(
     page.get_by_label("Caption").fill("Condenser")
     page.get_by_role("button", name="Upload photo").click()
     expect(page.locator(".t-photos img")).to_have_count(1)
-    assert page.locator(".t-photos img").evaluate("img => img.naturalWidth") == 64
+    # The new thumbnail is in the page at once; its pixels arrive a moment later (later on a busy machine).
+    thumbnail = page.locator(".t-photos img").element_handle()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail)
+    assert thumbnail.evaluate("img => img.naturalWidth") == 64
 
     # The customer's signature, drawn on the screen.
     sign(page)
