@@ -5,6 +5,7 @@ ApplicationError family: `fsm.errors.Forbidden` (403) when the actor's role or c
 not allow it, `fsm.errors.SchedulingConflict` (409, code "conflict") for an unconfirmed overlap, and
 ApplicationError (400, `field` names the input at fault) for everything else.
 
+    booking    job_book (address, job and first visit in one transaction: the office page, the API)
     jobs       job_create, job_update, job_from_booking, job_dispatch, job_on_my_way, job_arrive,
                job_complete, job_pause, job_resume, job_hold, job_cancel, technician_travel_minutes;
                reads shared with the booking: job_type_for_service, booking_property
@@ -16,6 +17,7 @@ ApplicationError (400, `field` names the input at fault) for everything else.
     setup      skill_save, technician_profile_save, job_type_save, equipment_save
 """
 
+from .booking import Booking, job_book
 from .jobs import (
     booking_property,
     job_arrive,
@@ -56,6 +58,7 @@ __all__ = [
     "MISSING_SKILL",
     "OUTSIDE_HOURS",
     "OVERLAP",
+    "Booking",
     "ScheduleConflict",
     "VisitResult",
     "booking_property",
@@ -64,6 +67,7 @@ __all__ = [
     "clock_out",
     "equipment_save",
     "job_arrive",
+    "job_book",
     "job_cancel",
     "job_complete",
     "job_create",

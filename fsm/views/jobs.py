@@ -5,11 +5,9 @@ lands on the form field it names. htmx serves the small pieces: the suggested ti
 fields from one, the customer page's jobs, the equipment blocks and the lead handoff's wait.
 """
 
-from contextlib import contextmanager
 from datetime import date, datetime
 
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import dateformat, timezone
@@ -20,7 +18,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from common.errors import ApplicationError
 from customers.models import Customer, Property
 from customers.selectors import customers_visible_to, get_customer_for_user, properties_visible_to
-from customers.services import PropertyIn, property_find_or_add
+from customers.services import PropertyIn
 from events.selectors import timeline_for
 from users.access import role_required
 
@@ -219,21 +217,6 @@ def job_signature(request, pk: int, signature_pk: int):
 # --- Booking from a customer ---------------------------------------------------------------------------
 
 
-class _Refused(Exception):
-    """A service refused one step of the booking; its error is on a form. Rolls the booking back."""
-
-
-@contextmanager
-def _errors_to(show):
-    try:
-        yield
-    except SchedulingConflict:
-        raise
-    except ApplicationError as error:
-        show(error)
-        raise _Refused from error
-
-
 def _booking_customer(request) -> Customer | None:
     pk = request.POST.get("customer") or request.GET.get("customer")
     return get_customer_for_user(request.user, pk) if pk else None
@@ -249,23 +232,29 @@ def _booking_valid(form: JobForm, address_form: AddressForm, visit_form: VisitFo
 
 
 def _book(request, customer: Customer, form: JobForm, address_form: AddressForm, visit_form: VisitForm):
-    """Address (if new), job and visit (if asked) in one transaction: all or nothing."""
-    with transaction.atomic():
-        prop = form.chosen_property()
-        if form.wants_new_address():
-            with _errors_to(address_form.show_service_error):
-                address = PropertyIn(**address_form.cleaned_data)
-                prop = property_find_or_add(customer=customer, address=address, actor=request.user)
-        with _errors_to(lambda error: show_service_error(form, error, JobForm.SERVICE_FIELDS)):
-            job = services.job_create(
-                customer=customer, property=prop, actor=request.user, **form.service_kwargs()
-            )
-        result = None
-        if form.cleaned_data["schedule_now"]:
-            kwargs = visit_form.service_kwargs(default_minutes=_usual_minutes(job.job_type))
-            with _errors_to(lambda error: show_service_error(visit_form, error, VisitForm.SERVICE_FIELDS)):
-                result = services.visit_schedule(job=job, actor=request.user, **kwargs)
-    return job, result
+    """The forms' values to fsm.services.job_book (all or nothing)."""
+    visit = None
+    if form.cleaned_data["schedule_now"]:
+        visit = visit_form.service_kwargs(default_minutes=_usual_minutes(form.cleaned_data["job_type"]))
+    return services.job_book(
+        customer=customer,
+        actor=request.user,
+        property=form.chosen_property(),
+        address=PropertyIn(**address_form.cleaned_data) if form.wants_new_address() else None,
+        job=form.service_kwargs(),
+        visit=visit,
+    )
+
+
+def _show_booking_error(error: ApplicationError, form, address_form, visit_form) -> None:
+    """On the form of the part that refused it (job_book says which)."""
+    part = error.extra.get("part")
+    if part == "address":
+        address_form.show_service_error(error)
+    elif part == "visit":
+        show_service_error(visit_form, error, VisitForm.SERVICE_FIELDS)
+    else:
+        show_service_error(form, error, JobForm.SERVICE_FIELDS)
 
 
 @role_required(*DISPATCH_ROLES)
@@ -285,16 +274,16 @@ def job_create(request):
     conflicts = []
     if data is not None and _booking_valid(form, address_form, visit_form):
         try:
-            job, result = _book(request, customer, form, address_form, visit_form)
+            booking = _book(request, customer, form, address_form, visit_form)
         except SchedulingConflict as error:
             conflicts = error.conflicts
-        except _Refused:
-            conflicts = []  # the refusal is already on its form field; nothing was saved
+        except ApplicationError as error:  # nothing was saved
+            _show_booking_error(error, form, address_form, visit_form)
         else:
-            messages.success(request, f"{job.number} booked for {customer.display_name}.")
-            if result is not None:
-                _flash_visit(request, result)
-            return redirect("job-detail", pk=job.pk)
+            messages.success(request, f"{booking.job.number} booked for {customer.display_name}.")
+            if booking.visit is not None:
+                _flash_visit(request, booking.visit)
+            return redirect("job-detail", pk=booking.job.pk)
     context = {
         "customer": customer,
         "form": form,
