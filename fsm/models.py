@@ -306,11 +306,12 @@ class Job(FSMModelMixin, models.Model):
         """The job will not be done."""
 
 
-class Visit(models.Model):
+class Visit(FSMModelMixin, models.Model):
     """One trip to the property: when, who, and what the crew did on it.
 
-    Its state mirrors the crew on this visit (the job services move it): scheduled -> en_route ->
-    on_site -> completed, or canceled. A visit with no technician is allowed (it waits on the board).
+    Its state mirrors the crew on this visit, moved only by its transitions below (the job services
+    call them, stamp the time and save): scheduled -> en_route -> on_site -> completed, or canceled.
+    A visit with no technician is allowed (it waits on the board).
     """
 
     class State(models.TextChoices):
@@ -330,7 +331,9 @@ class Visit(models.Model):
     )
     arrival_window_end = models.DateTimeField(null=True, blank=True)
     technicians = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="visits")
-    state = models.CharField(max_length=12, choices=State.choices, default=State.SCHEDULED, db_index=True)
+    state = FSMField(
+        max_length=12, choices=State.choices, default=State.SCHEDULED, protected=True, db_index=True
+    )
     en_route_at = models.DateTimeField(null=True, blank=True)
     arrived_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -359,6 +362,24 @@ class Visit(models.Model):
     @builtins.property
     def is_open(self) -> bool:
         return self.state in self.OPEN_STATES
+
+    # --- Transitions (who may move the job, and so its visits, is checked on the job) ------------------
+
+    @transition(field=state, source=State.SCHEDULED, target=State.EN_ROUTE)
+    def depart(self) -> None:
+        """A technician on this visit headed out."""
+
+    @transition(field=state, source=[State.SCHEDULED, State.EN_ROUTE], target=State.ON_SITE)
+    def arrive(self) -> None:
+        """The crew is at the property (straight from scheduled when nobody pressed "on my way")."""
+
+    @transition(field=state, source=State.ON_SITE, target=State.COMPLETED)
+    def complete(self) -> None:
+        """The crew finished here (the job completed, or held while they were on site)."""
+
+    @transition(field=state, source=list(OPEN_STATES), target=State.CANCELED)
+    def cancel(self) -> None:
+        """Taken off the board, or ended by the job's cancel, completion or hold before work began."""
 
 
 class Equipment(models.Model):

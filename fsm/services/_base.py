@@ -11,7 +11,7 @@ from users.models import User
 from users.roles import Role
 
 from ..errors import Forbidden
-from ..models import DISPATCH_ROLES, Job
+from ..models import DISPATCH_ROLES, Job, Visit
 
 SYSTEM = None  # an actor of None is the system (a subscriber, the seeder): every rule but roles applies
 
@@ -145,3 +145,16 @@ def profile_of(user: User):
         return user.technician
     except User.technician.RelatedObjectDoesNotExist:
         return None
+
+
+def visits_move(job: Job, *, states: tuple[str, ...], transition: str, stamp: str, at) -> list[Visit]:
+    """Move each of the job's visits in `states` through its `transition` ("complete", "cancel") and
+    stamp `stamp` ("completed_at", "canceled_at") with `at`; the job is locked by the caller, the visits
+    here. Returns the visits moved, oldest first."""
+    moved = []
+    for visit in job.visits.select_for_update().filter(state__in=states).order_by("start", "pk"):
+        getattr(visit, transition)()
+        setattr(visit, stamp, at)
+        visit.save(update_fields=["state", stamp, "updated_at"])
+        moved.append(visit)
+    return moved

@@ -30,6 +30,7 @@ from ._base import (
     publish,
     record,
     require_role,
+    visits_move,
 )
 from .timeclock import job_timer_start, job_timer_stop
 
@@ -278,7 +279,8 @@ def job_on_my_way(*, job: Job, actor, visit: Visit | None = None, at: datetime |
         visit = _visit_for(job, actor, visit, (Visit.State.SCHEDULED,))
         crew = _crew(visit)
         driver = next((t for t in crew if is_person(actor) and t.pk == actor.pk), crew[0])
-        visit.state, visit.en_route_at = Visit.State.EN_ROUTE, at
+        visit.depart()
+        visit.en_route_at = at
         visit.save(update_fields=["state", "en_route_at", "updated_at"])
         before = job.state
         job.on_my_way()
@@ -340,7 +342,8 @@ def job_arrive(*, job: Job, actor, visit: Visit | None = None, at: datetime | No
         check_transition(job, "arrive", actor)
         visit = _visit_for(job, actor, visit, (Visit.State.EN_ROUTE, Visit.State.SCHEDULED))
         crew = _crew(visit)
-        visit.state, visit.arrived_at = Visit.State.ON_SITE, at
+        visit.arrive()
+        visit.arrived_at = at
         visit.save(update_fields=["state", "arrived_at", "updated_at"])
         before = job.state
         job.arrive()
@@ -362,13 +365,10 @@ def job_complete(*, job: Job, actor, completion_note: str, at: datetime | None =
         if _already(job, Job.State.COMPLETED, actor):
             return job
         check_transition(job, "complete", actor)
-        done = list(job.visits.filter(state=Visit.State.ON_SITE))
-        job.visits.filter(state=Visit.State.ON_SITE).update(
-            state=Visit.State.COMPLETED, completed_at=at, updated_at=at
+        done = visits_move(
+            job, states=(Visit.State.ON_SITE,), transition="complete", stamp="completed_at", at=at
         )
-        job.visits.filter(state__in=Visit.OPEN_STATES).update(
-            state=Visit.State.CANCELED, canceled_at=at, updated_at=at
-        )
+        visits_move(job, states=Visit.OPEN_STATES, transition="cancel", stamp="canceled_at", at=at)
         job_timer_stop(job=job, at=at)
         before = job.state
         job.complete()
@@ -413,12 +413,8 @@ def job_hold(*, job: Job, actor, reason: str, at: datetime | None = None) -> Job
             check_transition(job, "hold", actor)
             job.held_from = job.state
             job.hold()
-        job.visits.filter(state=Visit.State.ON_SITE).update(
-            state=Visit.State.COMPLETED, completed_at=at, updated_at=at
-        )
-        job.visits.filter(state=Visit.State.EN_ROUTE).update(
-            state=Visit.State.CANCELED, canceled_at=at, updated_at=at
-        )
+        visits_move(job, states=(Visit.State.ON_SITE,), transition="complete", stamp="completed_at", at=at)
+        visits_move(job, states=(Visit.State.EN_ROUTE,), transition="cancel", stamp="canceled_at", at=at)
         job_timer_stop(job=job, at=at)
         job.hold_kind, job.hold_reason = Job.HoldKind.HOLD, reason[:300]
         job.save()
@@ -462,9 +458,7 @@ def job_cancel(*, job: Job, actor, reason: str, at: datetime | None = None) -> J
         if _already(job, Job.State.CANCELED, actor):
             return job
         check_transition(job, "cancel", actor)
-        job.visits.filter(state__in=Visit.OPEN_STATES).update(
-            state=Visit.State.CANCELED, canceled_at=at, updated_at=at
-        )
+        visits_move(job, states=Visit.OPEN_STATES, transition="cancel", stamp="canceled_at", at=at)
         job_timer_stop(job=job, at=at)
         before = job.state
         job.cancel()

@@ -396,7 +396,8 @@ def visit_cancel(*, visit: Visit, actor, reason: str = "") -> Visit:
                 field="visit",
                 code="visit_started",
             )
-        visit.state, visit.canceled_at = Visit.State.CANCELED, timezone.now()
+        visit.cancel()
+        visit.canceled_at = timezone.now()
         visit.save(update_fields=["state", "canceled_at", "updated_at"])
         if (
             job.state in (Job.State.SCHEDULED, Job.State.DISPATCHED)

@@ -246,3 +246,30 @@ def test_the_office_can_turn_a_pause_into_a_hold(job, visit, tech, dispatcher):
     assert Visit.objects.get(pk=visit.pk).state == "completed"
     with pytest.raises(Forbidden):
         services.job_resume(job=job, actor=tech)
+
+
+def test_a_visits_state_moves_only_through_its_transitions(visit):
+    from django_fsm import TransitionNotAllowed
+
+    with pytest.raises(AttributeError):
+        visit.state = Visit.State.COMPLETED  # protected: no service can skip the machine
+    with pytest.raises(TransitionNotAllowed):
+        visit.complete()  # a scheduled visit has not been worked on
+    visit.depart()
+    visit.arrive()
+    visit.complete()
+    with pytest.raises(TransitionNotAllowed):
+        visit.cancel()  # finished work is not canceled
+    assert visit.state == Visit.State.COMPLETED
+
+
+def test_canceling_a_job_cancels_its_open_visits_through_the_machine(job, visit, tech, office):
+    services.job_dispatch(job=job, actor=office)
+    services.job_on_my_way(job=job, actor=tech, at=at(MONDAY, 8, 40))
+    services.job_cancel(job=job, actor=office, reason="Customer sold the house", at=at(MONDAY, 8, 50))
+    visit.refresh_from_db()
+    assert (visit.state, visit.canceled_at, visit.en_route_at) == (
+        "canceled",
+        at(MONDAY, 8, 50),
+        at(MONDAY, 8, 40),
+    )
