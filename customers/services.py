@@ -91,6 +91,68 @@ def email_normalize(raw: str, *, field_name: str = "email") -> str:
     return f"{local}@{domain.lower()}"
 
 
+@dataclass
+class CustomerIn:
+    """A new customer as a value: customer_create's arguments, for customers_create_bulk."""
+
+    first_name: str = ""
+    last_name: str = ""
+    company_name: str = ""
+    kind: str = Customer.Kind.RESIDENTIAL
+    notes: str = ""
+    phones: list[PhoneIn] = field(default_factory=list)
+    emails: list[EmailIn] = field(default_factory=list)
+    properties: list[PropertyIn] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CheckedCustomer:
+    """A CustomerIn that passed customer_check: values stripped, contacts normalized, one primary each."""
+
+    values: dict
+    phones: list[PhoneIn]
+    emails: list[EmailIn]
+    properties: list[PropertyIn]
+
+    def build(self, created_by) -> Customer:
+        return Customer(
+            **self.values,
+            **search_columns(
+                first_name=self.values["first_name"],
+                last_name=self.values["last_name"],
+                company_name=self.values["company_name"],
+                phones=[p.number for p in self.phones],
+                emails=[e.email for e in self.emails],
+                addresses=[f"{p.street} {p.unit} {p.city} {p.zip_code}" for p in self.properties],
+            ),
+            created_by=created_by,
+        )
+
+
+@dataclass(frozen=True)
+class BulkCreated:
+    customer: Customer
+    properties: list[Property]  # in the order given
+
+
+def customer_check(item: CustomerIn) -> CheckedCustomer:
+    """The rules every new customer passes (a name, known kind, valid and unrepeated phones and e-mails,
+    complete US addresses, one primary of each); ApplicationError names the field at fault."""
+    values = {
+        "kind": item.kind,
+        "first_name": item.first_name,
+        "last_name": item.last_name,
+        "company_name": item.company_name,
+        "notes": item.notes,
+    }
+    _validate_customer(values)
+    phones, emails = _normalized_phones(item.phones), _normalized_emails(item.emails)
+    properties = [_clean_property(p, i) for i, p in enumerate(item.properties)]
+    _one_primary(properties)
+    values = {k: (v or "").strip() for k, v in values.items()}
+    return CheckedCustomer(values=values, phones=phones, emails=emails, properties=properties)
+
+
 def customer_create(
     *,
     actor,
@@ -105,32 +167,22 @@ def customer_create(
     actor_label: str = "",
 ) -> Customer:
     """Create a customer with its phones, e-mails and properties; publishes customer.created."""
-    values = {
-        "kind": kind,
-        "first_name": first_name,
-        "last_name": last_name,
-        "company_name": company_name,
-        "notes": notes,
-    }
-    _validate_customer(values)
-    phones, emails = _normalized_phones(phones), _normalized_emails(emails)
-    properties = [_clean_property(p, i) for i, p in enumerate(properties)]
-    _one_primary(properties)
-    values = {k: (v or "").strip() for k, v in values.items()}
-    with transaction.atomic(savepoint=False):  # no caller recovers inside its own transaction
-        customer = Customer.objects.create(
-            **values,
-            **search_columns(
-                first_name=values["first_name"],
-                last_name=values["last_name"],
-                company_name=values["company_name"],
-                phones=[p.number for p in phones],
-                emails=[e.email for e in emails],
-                addresses=[f"{p.street} {p.unit} {p.city} {p.zip_code}" for p in properties],
-            ),
-            created_by=actor if actor is not None and actor.is_authenticated else None,
+    checked = customer_check(
+        CustomerIn(
+            first_name=first_name,
+            last_name=last_name,
+            company_name=company_name,
+            kind=kind,
+            notes=notes,
+            phones=list(phones),
+            emails=list(emails),
+            properties=list(properties),
         )
-        _create_children(customer, phones, emails, properties)
+    )
+    with transaction.atomic(savepoint=False):  # no caller recovers inside its own transaction
+        customer = checked.build(actor if actor is not None and actor.is_authenticated else None)
+        customer.save(force_insert=True)
+        _create_children(customer, checked.phones, checked.emails, checked.properties)
         events.publish(
             "customer.created",
             subject=customer,
@@ -138,9 +190,59 @@ def customer_create(
             actor_label=actor_label,
             code="customers.customer.created",
             summary=f"Customer {customer.display_name} created",
-            data={"phones": [p.number for p in phones], "emails": [e.email for e in emails]},
+            data=_created_data(checked),
         )
     return customer
+
+
+def _created_data(checked: CheckedCustomer) -> dict:
+    return {"phones": [p.number for p in checked.phones], "emails": [e.email for e in checked.emails]}
+
+
+def customers_create_bulk(
+    *, customers: list[CustomerIn | CheckedCustomer], actor, actor_label: str = "", origin: str = ""
+) -> list[BulkCreated]:
+    """customer_create for many at once (the CSV import): the same rules (customer_check, unless the
+    caller already checked), a handful of INSERTs for the whole batch, and customer.created published
+    for each (events.publish_many: one fan-out task per batch) with `origin` in its data (e.g.
+    "csv-import:42"), so subscribers can tell a migration from customers arriving. All or nothing."""
+    checked = [c if isinstance(c, CheckedCustomer) else customer_check(c) for c in customers]
+    created_by = actor if actor is not None and actor.is_authenticated else None
+    with transaction.atomic(savepoint=False):
+        made = Customer.objects.bulk_create([c.build(created_by) for c in checked])
+        PhoneNumber.objects.bulk_create(
+            PhoneNumber(customer=m, number=p.number, kind=p.kind, is_primary=p.is_primary)
+            for m, c in zip(made, checked, strict=True)
+            for p in c.phones
+        )
+        EmailAddress.objects.bulk_create(
+            EmailAddress(customer=m, email=e.email, is_primary=e.is_primary)
+            for m, c in zip(made, checked, strict=True)
+            for e in c.emails
+        )
+        properties = [
+            [
+                Property(customer=m, **{name: getattr(p, name) for name in PROPERTY_FIELDS})
+                for p in c.properties
+            ]
+            for m, c in zip(made, checked, strict=True)
+        ]
+        Property.objects.bulk_create(p for group in properties for p in group)
+        events.publish_many(
+            "customer.created",
+            [
+                events.Publication(
+                    subject=m,
+                    summary=f"Customer {m.display_name} created",
+                    data={**_created_data(c), "origin": origin},
+                )
+                for m, c in zip(made, checked, strict=True)
+            ],
+            actor=actor,
+            actor_label=actor_label,
+            code="customers.customer.created",
+        )
+    return [BulkCreated(customer=m, properties=p) for m, p in zip(made, properties, strict=True)]
 
 
 def customer_update(
@@ -430,7 +532,8 @@ def state_normalize(value: str) -> str:
     return US_STATES.get(value.lower(), value.upper())
 
 
-def _address_key(street: str, zip_code: str) -> str:
+def address_key(street: str, zip_code: str) -> str:
+    """Street and ZIP, spelling-insensitive: two addresses with the same key are one property."""
     return f"{' '.join(re.sub(r'[^a-z0-9 ]', '', street.lower()).split())}|{zip_code[:5]}"
 
 
@@ -439,9 +542,9 @@ def property_find_or_add(
 ) -> Property:
     """The customer's property at this street and ZIP, added when it is new."""
     cleaned = _clean_property(address, 0)
-    key = _address_key(cleaned.street, cleaned.zip_code)
+    key = address_key(cleaned.street, cleaned.zip_code)
     for prop in customer.properties.all():
-        if _address_key(prop.street, prop.zip_code) == key:
+        if address_key(prop.street, prop.zip_code) == key:
             return prop
     prop = Property.objects.create(
         customer=customer,

@@ -30,6 +30,9 @@ class Payload(BaseModel):
 class CustomerCreated(Payload):
     phones: list[str]
     emails: list[str]
+    # Set when the customer arrived in bulk, e.g. "csv-import:42": a subscriber that must not treat a
+    # migration as new customers arriving (welcome texts, webhooks) declines it with `when=`.
+    origin: str = ""
 
 
 class CustomerMerged(Payload):

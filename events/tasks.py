@@ -11,6 +11,11 @@ def fan_out(event_id: int) -> None:
     services.event_fan_out(event_id=event_id)
 
 
+@shared_task(name="events.tasks.fan_out_batch")
+def fan_out_batch(event_ids: list[int]) -> None:
+    services.events_fan_out_batch(event_ids=event_ids)
+
+
 @shared_task(name="events.tasks.deliver")
 def deliver(delivery_id: int) -> str:
     started = timezone.now()

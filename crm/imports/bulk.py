@@ -1,19 +1,26 @@
-"""The fast path for NEW customers: one batch of rows becomes customers, phones, e-mails, properties and
-past jobs in a handful of INSERTs, instead of customer_create's dozen queries and event per customer.
-
-It writes what customers.services.customer_create would (the same search columns, one primary phone,
-e-mail and property) but publishes no customer.created: the import records one activity row per batch,
-linked to each customer it created. See docs/channels/import.md.
+"""The import's NEW customers: the rows of a batch about new people become customers through
+customers.services.customers_create_bulk (customer_create's rules, its search columns and primaries, and
+customer.created published for each, in a handful of INSERTs for the batch), then their past jobs.
+The import also records one activity row per batch, linked to each customer it created ("Imported from
+<file>"). See docs/channels/import.md.
 """
 
-import re
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 
 from crm.models import ImportJob, PastJob
-from customers.models import Customer, EmailAddress, PhoneNumber, Property
-from customers.services import PropertyIn, search_columns
+from customers.models import Customer
+from customers.services import (
+    CheckedCustomer,
+    CustomerIn,
+    EmailIn,
+    PhoneIn,
+    PropertyIn,
+    address_key,
+    customer_check,
+    customers_create_bulk,
+)
 from events.models import Event, EventLink
 
 from .rows import PastJobIn, RowIn
@@ -43,76 +50,60 @@ class NewCustomer:
             self.phones.setdefault(number, kind)
         for email in row.emails:
             self.emails.setdefault(email.lower(), email)
-        key = address_key(row.address) if row.address else None
+        key = address_key(row.address.street, row.address.zip_code) if row.address else None
         if row.address:
             self.properties.setdefault(key, row.address)
         if row.past_job:
             self.past_jobs.append((row.past_job, key))
 
-    def build(self, job: ImportJob) -> Customer:
+    def check(self) -> CheckedCustomer:
+        """customers' rules for a new customer; ApplicationError names what the rows got wrong."""
         first = self.rows[0]
-        names = {
-            "first_name": first.first_name or _first(self.rows, "first_name"),
-            "last_name": first.last_name or _first(self.rows, "last_name"),
-            "company_name": first.company_name or _first(self.rows, "company_name"),
-        }
-        notes = "\n".join(dict.fromkeys(r.notes for r in self.rows if r.notes))
-        columns = search_columns(
-            **names,
-            phones=list(self.phones),
-            emails=list(self.emails.values()),
-            addresses=[f"{p.street} {p.unit} {p.city} {p.zip_code}" for p in self.properties.values()],
+        return customer_check(
+            CustomerIn(
+                first_name=first.first_name or _first(self.rows, "first_name"),
+                last_name=first.last_name or _first(self.rows, "last_name"),
+                company_name=first.company_name or _first(self.rows, "company_name"),
+                kind=first.kind,
+                notes="\n".join(dict.fromkeys(r.notes for r in self.rows if r.notes)),
+                phones=[PhoneIn(number=number, kind=kind) for number, kind in self.phones.items()],
+                emails=[EmailIn(email=email) for email in self.emails.values()],
+                properties=list(self.properties.values()),
+            )
         )
-        self.customer = Customer(kind=first.kind, notes=notes, created_by=job.uploaded_by, **names, **columns)
-        return self.customer
 
 
 def _first(rows: list[RowIn], name: str) -> str:
     return next((getattr(r, name) for r in rows if getattr(r, name)), "")
 
 
-def address_key(address: PropertyIn) -> str:
-    """Street and ZIP, spelling-insensitive (the rule customers.services.property_find_or_add uses)."""
-    street = " ".join(re.sub(r"[^a-z0-9 ]", "", address.street.lower()).split())
-    return f"{street}|{address.zip_code[:5]}"
-
-
-def customers_create(*, new: list[NewCustomer], job: ImportJob) -> list[Customer]:
-    """Insert the batch's new customers and everything they own. The caller holds the transaction."""
-    customers = Customer.objects.bulk_create([n.build(job) for n in new])
-    PhoneNumber.objects.bulk_create(
-        PhoneNumber(customer=n.customer, number=number, kind=kind, is_primary=i == 0)
-        for n in new
-        for i, (number, kind) in enumerate(n.phones.items())
+def customers_create(
+    *, new: list[tuple[NewCustomer, CheckedCustomer]], job: ImportJob, actor_label: str
+) -> list[Customer]:
+    """Create the batch's checked new customers, then their past jobs. The caller holds the transaction."""
+    created = customers_create_bulk(
+        customers=[checked for _, checked in new],
+        actor=job.uploaded_by,
+        actor_label=actor_label,
+        origin=f"csv-import:{job.pk}",
     )
-    EmailAddress.objects.bulk_create(
-        EmailAddress(customer=n.customer, email=email, is_primary=i == 0)
-        for n in new
-        for i, email in enumerate(n.emails.values())
-    )
-    properties = {}
-    for n in new:
-        for i, (key, address) in enumerate(n.properties.items()):
-            properties[(id(n), key)] = Property(customer=n.customer, is_primary=i == 0, **_address(address))
-    Property.objects.bulk_create(properties.values())
-    PastJob.objects.bulk_create(
-        PastJob(
-            customer=n.customer,
-            property=properties.get((id(n), key)),
-            service_date=past.service_date,
-            total=past.total,
-            description=past.description,
-            import_job=job,
-        )
-        for n in new
-        for past, key in n.past_jobs
-    )
-    return customers
-
-
-def _address(address: PropertyIn) -> dict:
-    names = ("street", "unit", "city", "state", "zip_code")
-    return {name: getattr(address, name) for name in names}
+    past_jobs = []
+    for (record, _), made in zip(new, created, strict=True):
+        record.customer = made.customer
+        by_key = dict(zip(record.properties, made.properties, strict=True))
+        past_jobs += [
+            PastJob(
+                customer=made.customer,
+                property=by_key.get(key),
+                service_date=past.service_date,
+                total=past.total,
+                description=past.description,
+                import_job=job,
+            )
+            for past, key in record.past_jobs
+        ]
+    PastJob.objects.bulk_create(past_jobs)
+    return [made.customer for made in created]
 
 
 def link_to_timelines(*, event: Event, customers: list[Customer]) -> None:

@@ -501,17 +501,35 @@ def _apply_customers(job: ImportJob, planned: list[Planned]) -> tuple[list, list
             groups.setdefault(id(p.claim), []).append(p)
         elif p.outcome == Outcome.MERGE:
             merges.append(p)
-    new = [bulk.NewCustomer.of_rows([p.row for p in group]) for group in groups.values()]
-    created = bulk.customers_create(new=new, job=job)
+    checked, refused = _checked_new_customers(list(groups.values()))
+    created = bulk.customers_create(
+        new=[(record, c) for _, record, c in checked], job=job, actor_label=ACTOR_LABEL
+    )
     applied = []
-    for group, record in zip(groups.values(), new, strict=True):
+    for group, record, _ in checked:
         group[0].claim.customer_id = record.customer.pk
         applied += [(p.row, record.customer) for p in group]
+    for group, error in refused:
+        for p in group:
+            p.outcome, p.row.error = Outcome.ERROR, f"Not a valid customer: {error.message}"
     for p in merges:
         customer = _merge_row(job, p)
         if customer is not None:
             applied.append((p.row, customer))
     return applied, created
+
+
+def _checked_new_customers(groups: list[list[Planned]]) -> tuple[list, list]:
+    """Each new customer's rows through customers' rules: (group, record, checked) for those that pass,
+    (group, error) for those that do not (their rows become errors; the batch goes on)."""
+    checked, refused = [], []
+    for group in groups:
+        record = bulk.NewCustomer.of_rows([p.row for p in group])
+        try:
+            checked.append((group, record, record.check()))
+        except ApplicationError as error:
+            refused.append((group, error))
+    return checked, refused
 
 
 def _merge_row(job: ImportJob, p: Planned) -> Customer | None:

@@ -290,14 +290,19 @@ def test_new_customers_get_their_contacts_address_search_columns_and_past_job(
     assert dental.kind == "commercial" and dental.display_name == "Hill Country Dental"
 
 
-def test_one_activity_row_per_batch_links_every_new_customer_and_no_customer_created_is_published(
+def test_one_activity_row_per_batch_links_every_new_customer_and_each_gets_customer_created(
     office, django_capture_on_commit_callbacks
 ):
     job = _import(office, django_capture_on_commit_callbacks)
     batch = Event.objects.get(code="crm.import.batch")
     assert batch.subject == job and batch.data["created"] == 6  # Carla is new here
     assert EventLink.objects.filter(event=batch).count() == 1 + 6  # the job and each new customer
-    assert not Event.objects.filter(milestone="customer.created").exists()
+    # The same milestone customer_create publishes, once per new customer, fanned out by the worker.
+    created = Event.objects.filter(milestone="customer.created")
+    new_ids = {str(pk) for pk in Customer.objects.values_list("pk", flat=True)}  # all six are new
+    assert sorted(created.values_list("subject_id", flat=True)) == sorted(new_ids)
+    assert all(e.actor_label == "CSV import" and e.fanned_out_at for e in created)
+    assert {e.data["origin"] for e in created} == {f"csv-import:{job.pk}"}
 
 
 def test_the_report_lists_problem_rows_with_their_numbers_and_original_values(
