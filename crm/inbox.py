@@ -52,17 +52,6 @@ def inbox(request, pk: int | None = None):
     return render(request, "crm/inbox.html", context)
 
 
-def _split_email(message: Message) -> None:
-    """An e-mail's stored body starts with its address and subject lines: the bubble shows the subject
-    as a heading and the text, not the raw header lines."""
-    message.subject, message.text = "", message.body
-    if message.channel == Message.Channel.EMAIL:
-        from integrations.email.services import parse
-
-        parsed = parse(message.body)
-        message.subject, message.text = parsed.subject, parsed.text
-
-
 def _thread_context(conversation: Conversation) -> dict:
     thread = (
         Message.objects.filter(conversation=conversation)
@@ -75,8 +64,6 @@ def _thread_context(conversation: Conversation) -> dict:
         to = ""
     email = conversation.customer.emails.order_by("-is_primary", "pk").values_list("email", flat=True).first()
     thread = list(reversed(thread))
-    for message in thread:
-        _split_email(message)
     return {
         "current": conversation,
         "thread": thread,
@@ -138,15 +125,12 @@ def _reply_email(customer: Customer) -> str:
 
 def _reply_subject(conversation: Conversation) -> str:
     """ "Re: <subject>" of their last e-mail in this conversation; blank (the default subject) if none."""
-    from integrations.email.services import parse
-
-    last_in = (
+    subject = (
         Message.objects.filter(conversation=conversation, direction="in", channel=Message.Channel.EMAIL)
         .order_by("-created_at", "-pk")
-        .values_list("body", flat=True)
+        .values_list("subject", flat=True)
         .first()
-    )
-    subject = parse(last_in).subject if last_in else ""
+    ) or ""
     if subject and not subject.lower().startswith("re:"):
         subject = f"Re: {subject}"
     return subject

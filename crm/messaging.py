@@ -185,8 +185,12 @@ def message_receive(
     provider_sid: str,
     media_urls: list[str] | None = None,
     channel: str = Message.Channel.SMS,
+    from_email: str = "",
+    to_email: str = "",
+    subject: str = "",
 ) -> tuple[Message, bool]:
-    """Store an inbound text once per provider sid on the sender's conversation: (message, created)."""
+    """Store an inbound text (or e-mail: its addresses and subject) once per provider sid on the sender's
+    conversation: (message, created)."""
     existing = Message.objects.filter(provider_sid=provider_sid).first()
     if existing:
         return existing, False
@@ -199,6 +203,9 @@ def message_receive(
             channel=channel,
             to_number=to_number,
             from_number=from_number,
+            from_email=from_email,
+            to_email=to_email,
+            subject=" ".join(subject.split())[:200],
             body=body,
             media_urls=media_urls or [],
             provider_sid=provider_sid,
@@ -231,10 +238,7 @@ def _preview(message: Message) -> str:
     """The list's one line: an e-mail's subject and text, not its stored address and subject lines."""
     if message.channel != Message.Channel.EMAIL:
         return message.body
-    from integrations.email.services import parse
-
-    parsed = parse(message.body)
-    return " — ".join(part for part in (parsed.subject, " ".join(parsed.text.split())) if part)
+    return " — ".join(part for part in (message.subject, " ".join(message.body.split())) if part)
 
 
 def _record(message: Message, actor, what: str) -> None:
@@ -308,12 +312,8 @@ def reply_number(customer: Customer) -> str:
 
 
 def email_queue(*, to: str, subject: str, body: str, customer: Customer, actor=None) -> Message:
-    """Put one e-mail in the outbox (channel "email"); integrations.email sends it after commit.
-
-    The Message model has no address or subject field: the stored body starts with "To:" and "Subject:"
-    lines (integrations.email.services.compose / parse); to_number stays empty."""
-    from integrations.email.services import SEND_TASK, compose
-
+    """Put one e-mail in the outbox (channel "email"); the e-mail send task sends it after commit.
+    Address and subject are fields; the body is the text alone; to_number stays empty."""
     to = customer_services.email_normalize(to, field_name="to")
     body = (body or "").strip()
     if not body:
@@ -326,7 +326,10 @@ def email_queue(*, to: str, subject: str, body: str, customer: Customer, actor=N
             direction=Message.Direction.OUTBOUND,
             channel=Message.Channel.EMAIL,
             purpose=Message.Purpose.CARE,
-            body=compose(header="To", address=to, subject=subject, text=body),
+            to_email=to,
+            from_email=settings.DEFAULT_FROM_EMAIL.rpartition("<")[2].strip(">").strip(),
+            subject=subject,
+            body=body,
             created_by=actor if actor is not None and actor.is_authenticated else None,
             status=Message.Status.QUEUED,
         )
@@ -340,5 +343,5 @@ def email_queue(*, to: str, subject: str, body: str, customer: Customer, actor=N
             summary=f"E-mail to {to}: {subject}"[:200],
             data={"message_id": message.pk, "channel": "email", "status": message.status},
         )
-        transaction.on_commit(lambda: enqueue(SEND_TASK, message.pk))
+        transaction.on_commit(lambda: enqueue("integrations.email.tasks.send_email", message.pk))
     return message

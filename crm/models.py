@@ -583,6 +583,10 @@ class Message(models.Model):
     purpose = models.CharField(max_length=10, choices=Purpose.choices, default=Purpose.CARE)
     to_number = models.CharField(max_length=20, blank=True)
     from_number = models.CharField(max_length=20, blank=True)
+    # E-mail: the addresses and the subject are fields; `body` is the text alone.
+    to_email = models.EmailField(blank=True)
+    from_email = models.EmailField(blank=True)
+    subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
     media_urls = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, db_index=True)

@@ -16,7 +16,7 @@ from crm import messaging
 from crm.models import Message
 from customers.models import Customer, EmailAddress
 
-from .services import compose, provider_sid_for
+from .services import provider_sid_for
 
 logger = logging.getLogger(__name__)
 
@@ -45,13 +45,15 @@ def customer_for_email(address: str) -> Customer | None:
 def email_received(*, sender: str, recipient: str, subject: str, text: str, message_id: str) -> tuple:
     """Store one inbound e-mail once per Message-ID: (Message, created)."""
     sid = provider_sid_for(message_id)
-    body = compose(header="From", address=sender, subject=subject, text=text.strip())
     try:
         with transaction.atomic():
             message, created = messaging.message_receive(
                 from_number="",
                 to_number="",
-                body=body,
+                from_email=sender,
+                to_email=recipient,
+                subject=subject,
+                body=text.strip(),
                 provider_sid=sid,
                 channel=Message.Channel.EMAIL,
             )

@@ -6,13 +6,11 @@ queued -> sending (attempts + 1, a lease in `not_before`) -> COMMIT -> SMTP/ESP 
 E-mail has no "did it go out?" lookup, so a row found in `sending` after its lease ran out (a worker died
 mid-send) is marked failed with a note for staff rather than sent again.
 
-The Message model has no address or subject field: both live in the first lines of `body`
-("To: ...", "Subject: ...", blank line, text); see `compose` and `parse`.
+The address and the subject are the Message's `to_email` and `subject`; `body` is the text.
 """
 
 import hashlib
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -35,30 +33,6 @@ class EmailSendError(Exception):
     def __init__(self, message: str, *, retryable: bool = True):
         super().__init__(message)
         self.message, self.retryable = message, retryable
-
-
-@dataclass(frozen=True)
-class Parsed:
-    address: str
-    subject: str
-    text: str
-
-
-def compose(*, header: str, address: str, subject: str, text: str) -> str:
-    """The stored body of an e-mail Message: `header` is "To" (outbound) or "From" (inbound)."""
-    subject = " ".join((subject or "").split())
-    return f"{header}: {address}\nSubject: {subject}\n\n{text}"
-
-
-def parse(body: str) -> Parsed:
-    head, _, text = body.partition("\n\n")
-    fields = {}
-    for line in head.splitlines():
-        name, _, value = line.partition(":")
-        fields[name.strip().lower()] = value.strip()
-    return Parsed(
-        address=fields.get("to") or fields.get("from", ""), subject=fields.get("subject", ""), text=text
-    )
 
 
 def provider_sid_for(message_id: str) -> str:
@@ -84,14 +58,13 @@ def email_send(*, message_id: int) -> Message:
     message = _claim(message_id)
     if message is None:
         return Message.objects.get(pk=message_id)
-    parsed = parse(message.body)
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(">") or "localhost"
     header_id = f"<{message.send_key}@{domain}>"
     email = EmailMessage(
-        subject=parsed.subject,
-        body=parsed.text,
+        subject=message.subject,
+        body=message.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[parsed.address],
+        to=[message.to_email],
         reply_to=[settings.DEFAULT_FROM_EMAIL],
         headers={"Message-ID": header_id},
     )
@@ -125,7 +98,7 @@ def _claim(message_id: int) -> Message | None:
             return None
         if message.status != S.QUEUED:
             return None
-        if not parse(message.body).address:
+        if not message.to_email:
             _finish(message, S.FAILED, "No e-mail address on this message.")
             return None
         message.status, message.attempts = S.SENDING, message.attempts + 1
@@ -191,14 +164,13 @@ def outbox_sweep(*, now=None, grace: timedelta = timedelta(minutes=2)) -> int:
 
 
 def _record(message: Message, what: str) -> None:
-    parsed = parse(message.body)
     verb = {"sent": "E-mail sent to", "failed": "E-mail failed to"}[what]
     events.record(
         f"crm.message.{what}",
         subject=message,
         actor_label="email",
         links=[message.customer, message.lead],
-        summary=f"{verb} {parsed.address}: {message.error_message or parsed.subject}"[:200],
+        summary=f"{verb} {message.to_email}: {message.error_message or message.subject}"[:200],
         data={
             "message_id": message.pk,
             "channel": "email",

@@ -139,8 +139,7 @@ def test_inbound_postmark_threads_into_the_conversation(ana, client):
     assert (message.direction, message.channel, message.status) == ("in", "email", "received")
     assert message.customer == ana and message.conversation == messaging.conversation_for(ana)
     assert message.provider_sid == "email:<CAF1234@mail.example.com>"
-    parsed = services.parse(message.body)
-    assert (parsed.address, parsed.subject, parsed.text) == (
+    assert (message.from_email, message.subject, message.body) == (
         "ANA@example.com",
         "Re: Your AC visit",
         "Tuesday works.",
@@ -196,3 +195,26 @@ def test_the_sms_outbox_sweep_leaves_email_rows_alone(ana, office, monkeypatch):
     messaging.email_queue(to="ana@example.com", subject="s", body="b", customer=ana, actor=office)
     sms_services.outbox_sweep(now=timezone.now() + timedelta(hours=1))
     assert queued == []
+
+
+def test_the_migration_moves_old_header_lines_into_the_fields(ana):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("crm.migrations.0009_email_fields")
+    old = Message.objects.create(
+        customer=ana,
+        direction="out",
+        channel="email",
+        status="sent",
+        body="To: ana@example.com\nSubject: Your AC visit\n\nSee you at 9.\n\nBob",
+    )
+    chat = Message.objects.create(customer=ana, direction="in", channel="chat", status="received", body="hi")
+    migration.headers_to_fields(apps, None)
+    old.refresh_from_db()
+    assert (old.to_email, old.subject, old.body) == ("ana@example.com", "Your AC visit", "See you at 9.\n\nBob")
+    migration.fields_to_headers(apps, None)
+    old.refresh_from_db()
+    assert old.body == "To: ana@example.com\nSubject: Your AC visit\n\nSee you at 9.\n\nBob"
+    assert Message.objects.get(pk=chat.pk).body == "hi"
