@@ -213,7 +213,8 @@ def test_the_migration_moves_old_header_lines_into_the_fields(ana):
     chat = Message.objects.create(customer=ana, direction="in", channel="chat", status="received", body="hi")
     migration.headers_to_fields(apps, None)
     old.refresh_from_db()
-    assert (old.to_email, old.subject, old.body) == ("ana@example.com", "Your AC visit", "See you at 9.\n\nBob")
+    expected = ("ana@example.com", "Your AC visit", "See you at 9.\n\nBob")
+    assert (old.to_email, old.subject, old.body) == expected
     migration.fields_to_headers(apps, None)
     old.refresh_from_db()
     assert old.body == "To: ana@example.com\nSubject: Your AC visit\n\nSee you at 9.\n\nBob"
