@@ -144,7 +144,7 @@ def setup_django(env: dict) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from crm.models import MessagingSettings
+    from messaging.models import MessagingSettings
     from users.models import Business
 
     Business.objects.create(name="Bench Plumbing", time_zone="America/Chicago", phone=FROM_NUMBER)
@@ -156,7 +156,7 @@ def setup_django(env: dict) -> None:
         quiet_hours_end="00:00",  # start == end: the business adds no quiet hours of its own
     )
     # State quiet-hours rules still apply, but a text-back answers the caller's own call of a moment
-    # ago (crm.quiet_hours: exempt within 10 minutes), so none is held whatever the time of the run.
+    # ago (messaging.quiet_hours: exempt within 10 minutes), so none is held whatever the time of the run.
 
 
 def _priority(*, idle: bool, nice: int) -> list[str]:
@@ -328,8 +328,8 @@ def decision_ms(numbers: list[str]) -> tuple[float, float]:
     """p50 / p99 of the text-back task's checks, from the database's own clocks: its call.missed event
     (written right after it locked the call) -> its outbox row (written after the consent, number-lock
     and window checks)."""
-    from crm.models import Message
     from events.models import Event
+    from messaging.models import Message
 
     missed = {
         e.data["from"]: e.occurred_at
@@ -348,7 +348,7 @@ def decision_ms(numbers: list[str]) -> tuple[float, float]:
 
 
 def wait_identified(timeout: float) -> bool:
-    from crm.models import Call
+    from messaging.models import Call
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -516,7 +516,7 @@ def main() -> None:
     bare = summarize(fake, bare_results)
     fake.stop()
 
-    from crm.models import Message
+    from messaging.models import Message
 
     sent_rows = Message.objects.filter(template="missed_call", status__in=["sent", "delivered"]).count()
     print(

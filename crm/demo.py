@@ -115,7 +115,8 @@ def _seed_conversations(rng, customers, office):
 
     from django.utils import timezone
 
-    from .messaging import message_receive
+    from messaging.services import message_receive
+
     from .models import Message
 
     for i, customer in enumerate(customers):

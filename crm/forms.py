@@ -5,7 +5,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .models import Campaign, Lead, LostReason, MessagingSettings, PipelineSettings, ServiceType, Source
+from messaging.models import MessagingSettings
+
+from .models import Campaign, Lead, LostReason, PipelineSettings, ServiceType, Source
 from .selectors import office_users
 
 
@@ -153,7 +155,7 @@ class ReportForm(forms.Form):
 
 
 LEAD_STATES = Lead.State
-MERGE_FIELD = re.compile(r"\{(\w+)\}")  # as crm.messaging.render_template reads them
+MERGE_FIELD = re.compile(r"\{(\w+)\}")  # as messaging.services.render_template reads them
 
 
 class MessagingSettingsForm(forms.ModelForm):

@@ -9,12 +9,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from common.errors import ApplicationError
 from customers.models import Customer
 from customers.selectors import customer_search
+from messaging import services as messaging
+from messaging.models import Conversation, Message, MessagingSettings
 from users.access import role_required
 from users.roles import STAFF_ROLES
 
-from . import messaging
 from .forms import AssignForm
-from .models import Conversation, Message, MessagingSettings
 from .webchat import services as webchat
 
 

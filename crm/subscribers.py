@@ -20,10 +20,12 @@ from django.utils.dateparse import parse_datetime
 
 from customers.models import Customer
 from events.registry import subscriber
+from messaging import services as messaging
+from messaging.models import Message, MessagingSettings
 from users.models import Business
 
-from . import messaging, services
-from .models import Lead, Message, MessagingSettings, Source
+from . import services
+from .models import Lead, Source
 
 INSTANT_REPLY_KINDS = (
     Source.Kind.WEB_FORM,

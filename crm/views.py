@@ -13,6 +13,7 @@ from django_fsm import can_proceed, has_transition_perm
 
 from common.errors import ApplicationError
 from events.selectors import timeline_for
+from messaging.models import MessagingSettings
 from users.access import role_required
 from users.roles import STAFF_ROLES, Role
 
@@ -28,7 +29,7 @@ from .forms import (
     ReportForm,
     SourceForm,
 )
-from .models import Campaign, Lead, LostReason, MessagingSettings, PipelineSettings, Source, SourceKey
+from .models import Campaign, Lead, LostReason, PipelineSettings, Source, SourceKey
 
 ACTIONS = [
     ("mark_contacted", "Mark contacted"),

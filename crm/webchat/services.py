@@ -20,9 +20,10 @@ from django.utils import timezone
 
 from common.errors import ApplicationError
 from events import services as events
+from messaging import services as messaging
+from messaging.models import Conversation, Message
 
-from .. import messaging
-from ..models import Conversation, Message, WebForm
+from ..models import WebForm
 from ..services import LeadIn
 from ..webforms.services import web_form_submit
 

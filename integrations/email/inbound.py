@@ -12,9 +12,9 @@ from anymail.webhooks.postmark import PostmarkInboundWebhookView
 from django.db import IntegrityError, transaction
 from django.utils.html import strip_tags
 
-from crm import messaging
-from crm.models import Message
 from customers.models import Customer, EmailAddress
+from messaging import services as messaging
+from messaging.models import Message
 
 from .services import provider_sid_for
 

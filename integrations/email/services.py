@@ -1,5 +1,5 @@
-"""Send one outbound e-mail Message: the row is committed first (crm.messaging.email_queue), then a worker
-calls `email_send`. Crash-safe and at most once:
+"""Send one outbound e-mail Message: the row is committed first (messaging.services.email_queue), then a
+worker calls `email_send`. Crash-safe and at most once:
 
 queued -> sending (attempts + 1, a lease in `not_before`) -> COMMIT -> SMTP/ESP -> sent / failed / queued.
 
@@ -18,8 +18,8 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
-from crm.models import Message
 from events import services as events
+from messaging.models import Message
 
 logger = logging.getLogger(__name__)
 

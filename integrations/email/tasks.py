@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from crm.models import Message
+from messaging.models import Message
 
 from . import services
 

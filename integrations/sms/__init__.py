@@ -1,1 +1,1 @@
-"""Outbound SMS: the worker side of the crm.Message outbox (backends, the crash-safe send, tasks)."""
+"""Outbound SMS: the worker side of the messaging.Message outbox (backends, the crash-safe send, tasks)."""

@@ -14,11 +14,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from crm.models import Lead, Message
+from crm.models import Lead
 from customers import services as customer_services
 from customers.models import Customer
 from events import services as events
 from events.services import enqueue
+from messaging.models import Message
 
 from .backends import NOT_MOBILE, OPTED_OUT, SendResult, SmsError, get_backend
 

@@ -5,8 +5,8 @@ import logging
 from celery import shared_task
 from celery.exceptions import Retry
 
-from crm.messaging import message_release_held
-from crm.models import Message
+from messaging.models import Message
+from messaging.services import message_release_held
 
 from . import services
 from .backends import SmsError

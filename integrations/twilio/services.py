@@ -1,7 +1,7 @@
 """What Twilio's webhooks change: calls (and the missed-call text-back), inbound texts, keyword consent,
 delivery receipts. Each function is safe to run twice for the same sid: Twilio retries webhooks.
 
-Texts leave through the outbox (crm.messaging.message_queue): these functions only write rows, inside
+Texts leave through the outbox (messaging.services.message_queue): these functions only write rows, inside
 one transaction; the send is queued after commit.
 """
 
@@ -13,15 +13,16 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from common.errors import ApplicationError
-from crm import messaging
 from crm import services as crm_services
-from crm.models import Call, Lead, Message, MessagingSettings, Source
+from crm.models import Lead, Source
 from customers import selectors as customer_selectors
 from customers import services as customer_services
 from customers.models import ConsentEvent, Customer
 from events import services as events
 from events.services import enqueue
 from integrations.sms import services as sms_services
+from messaging import services as messaging
+from messaging.models import Call, Message, MessagingSettings
 from users.models import Business
 
 from .keywords import Intent, intent_of
@@ -181,6 +182,7 @@ def _call_publish_missed(call: Call) -> None:
     """Publish call.missed for the locked missed call, in the transaction that decides its text-back."""
     events.publish(
         "call.missed",
+        code="crm.call.missed",  # the activity code timelines know (Call moved to messaging; the code stays)
         subject=call,
         actor_label="phone",
         links=[(Customer, call.customer_id), (Lead, call.lead_id)],
@@ -233,7 +235,7 @@ def calls_sweep(*, now: datetime | None = None) -> tuple[int, int]:
 def missed_call_text_back(*, call: Call, claimed_until: datetime | None = None) -> Message | None:
     """Queue one "sorry we missed you" text, unless it is off, the number may not get automated texts,
     or a text-back already went to the number within the window. `claimed_until`: the caller sends
-    the committed row itself (see crm.messaging.message_queue). An unidentified caller's text is put
+    the committed row itself (see messaging.services.message_queue). An unidentified caller's text is put
     on their customer by `call_identify`, so the number is not looked up here."""
     rules = MessagingSettings.current()
     number = _e164(call.from_number)
@@ -327,6 +329,7 @@ def sms_receive(
             _sms_capture_lead(message)
         events.publish(
             "message.received",
+            code="crm.message.received",
             subject=message,
             actor_label="sms",
             links=[message.customer, message.lead],

@@ -14,7 +14,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from common.errors import ApplicationError
-from crm.models import MessagingSettings
+from messaging.models import MessagingSettings
 from users.access import public
 from users.models import Business
 

@@ -7,15 +7,15 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from crm import messaging
 from crm.forms import MessagingSettingsForm
-from crm.models import Message, MessagingSettings
 from customers.services import consent_record
 from events import services as events
 from events.models import Delivery, Event
 from fsm import services
 from fsm.services import visit_reminders_publish
 from fsm.tasks import visit_reminders
+from messaging import services as messaging
+from messaging.models import Message, MessagingSettings
 from tests.factories import make_customer
 from tests.fsm.factories import at, make_job, make_technician, schedule, services_property
 

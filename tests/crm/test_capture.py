@@ -193,7 +193,7 @@ def test_a_spelled_out_state_is_understood(web_source):
 def test_a_web_lead_gets_one_instant_text_and_its_response_time(
     web_source, django_capture_on_commit_callbacks
 ):
-    from crm.models import Message
+    from messaging.models import Message
 
     with django_capture_on_commit_callbacks(execute=True):
         lead = lead_capture(source=web_source, contact=_ana()).lead
@@ -208,7 +208,7 @@ def test_a_web_lead_gets_one_instant_text_and_its_response_time(
 def test_at_night_the_instant_text_is_held_until_morning(
     web_source, business, django_capture_on_commit_callbacks
 ):
-    from crm.models import Message
+    from messaging.models import Message
 
     with django_capture_on_commit_callbacks(execute=True):
         lead = lead_capture(source=web_source, contact=_ana()).lead
@@ -219,8 +219,8 @@ def test_at_night_the_instant_text_is_held_until_morning(
 
 @time_machine.travel("2026-11-20 15:00 -06:00", tick=False)
 def test_no_instant_text_to_an_opted_out_number(web_source, django_capture_on_commit_callbacks):
-    from crm.models import Message
     from customers.services import consent_record
+    from messaging.models import Message
 
     consent_record(number="+15125550199", state="opted_out", method="keyword")
     with django_capture_on_commit_callbacks(execute=True):
@@ -230,7 +230,7 @@ def test_no_instant_text_to_an_opted_out_number(web_source, django_capture_on_co
 
 
 def test_a_source_can_switch_its_instant_text_off(zapier, django_capture_on_commit_callbacks):
-    from crm.models import Message
+    from messaging.models import Message
 
     zapier.instant_reply_enabled = False
     zapier.save()

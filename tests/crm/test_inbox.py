@@ -2,9 +2,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from crm import messaging
-from crm.models import Conversation, Message
 from customers.services import consent_record
+from messaging import services as messaging
+from messaging.models import Conversation, Message
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
@@ -77,7 +77,7 @@ def test_technicians_and_dispatchers_cannot_open_the_inbox(technician, dispatche
 
 
 def test_the_owner_sets_ring_through_numbers_and_templates(owner, client_for, business):
-    from crm.models import MessagingSettings
+    from messaging.models import MessagingSettings
 
     client = client_for(owner)
     data = {
@@ -103,7 +103,7 @@ def test_office_cannot_change_messaging_settings(office, client_for, business):
 
 
 def test_saved_replies_are_offered_with_merge_fields_filled_in(office, owner, client_for, texted):
-    from crm.models import MessagingSettings
+    from messaging.models import MessagingSettings
 
     _, conversation = texted
     data = {

@@ -4,10 +4,10 @@ import pytest
 import time_machine
 
 from common.errors import ApplicationError
-from crm import messaging
-from crm.models import Conversation, Message
 from customers.models import ConsentEvent
 from customers.services import consent_check, consent_record
+from messaging import services as messaging
+from messaging.models import Conversation, Message
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Quiet hours by the recipient's location (crm.quiet_hours): state rules, where the recipient is, the
+"""Quiet hours by the recipient's location (messaging.quiet_hours): state rules, where the recipient is, the
 10-minute exemption, the rule kept on a held text, and the release across daylight-saving changes."""
 
 from datetime import UTC, datetime, time, timedelta
@@ -8,10 +8,11 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm import messaging, quiet_hours
-from crm.models import Call, Message, MessagingSettings
-from crm.quiet_hours import quiet_hours_release, recipient_location, release_at
 from customers.services import PropertyIn, consent_record
+from messaging import quiet_hours
+from messaging import services as messaging
+from messaging.models import Call, Message, MessagingSettings
+from messaging.quiet_hours import quiet_hours_release, recipient_location, release_at
 from tests.factories import make_customer
 
 TEXAS = "+15125550199"  # area code 512: Austin

@@ -1,8 +1,8 @@
-"""SMS segments (crm.segments): GSM-7 160 / 153 per part, UCS-2 70 / 67 per part."""
+"""SMS segments (messaging.segments): GSM-7 160 / 153 per part, UCS-2 70 / 67 per part."""
 
 import pytest
 
-from crm.segments import SegmentCount, segment_count
+from messaging.segments import SegmentCount, segment_count
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,10 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from crm.models import Lead, Message, WebForm
+from crm.models import Lead, WebForm
 from crm.webchat import services
 from customers.models import Customer
+from messaging.models import Message
 
 pytestmark = pytest.mark.django_db
 
@@ -239,7 +240,7 @@ def test_the_service_texts_only_when_the_visitor_is_away(web_form, business, off
 
 
 def test_no_chat_channel_when_the_last_inbound_message_is_a_text(web_form, business, office, client_for):
-    from crm import messaging
+    from messaging import services as messaging
 
     _, conversation = _chat(web_form)
     messaging.message_receive(

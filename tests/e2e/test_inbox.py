@@ -3,8 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from crm import messaging
-from crm.models import Message
+from messaging import services as messaging
+from messaging.models import Message
 from tests.e2e.conftest import login, screenshot_both
 from tests.factories import PASSWORD, UserFactory, make_customer
 from users.roles import Role

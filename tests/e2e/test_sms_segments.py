@@ -1,12 +1,12 @@
 """The SMS segment counter in Chromium: live under the inbox composer and the owner's text templates,
-and counting exactly as crm.segments does on the server."""
+and counting exactly as messaging.segments does on the server."""
 
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from crm import messaging
-from crm.segments import segment_count
+from messaging import services as messaging
+from messaging.segments import segment_count
 from tests.e2e.conftest import login
 from tests.factories import PASSWORD, UserFactory, make_customer
 from users.roles import Role

@@ -6,8 +6,9 @@ import pytest
 from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
-from crm.models import Lead, Message, Source, WebForm
+from crm.models import Lead, Source, WebForm
 from crm.webchat import services
+from messaging.models import Message
 from tests.e2e.conftest import login, screenshot
 from tests.factories import PASSWORD, UserFactory
 from users.roles import Role

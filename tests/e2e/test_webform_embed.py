@@ -9,8 +9,9 @@ from django.test import RequestFactory
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from crm.models import Lead, Message, ServiceType, Source, WebForm
+from crm.models import Lead, ServiceType, Source, WebForm
 from crm.webforms.views import embed_code
+from messaging.models import Message
 from tests.e2e.conftest import login, screenshot, screenshot_both
 from tests.factories import PASSWORD, UserFactory
 from users.roles import Role

@@ -5,13 +5,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from crm.messaging import message_queue
-from crm.models import Message
 from customers.models import ConsentEvent, PhoneNumber
 from events.models import Event
 from integrations.sms import services
 from integrations.sms.backends import SmsError
 from integrations.sms.tasks import send_message
+from messaging.models import Message
+from messaging.services import message_queue
 from tests.factories import make_customer
 
 from .conftest import ACCOUNT_SID, FROM_NUMBER

@@ -9,10 +9,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
-from crm.models import Call, Message, MessagingSettings
 from events.models import Event
 from integrations.sms import services as sms_services
 from integrations.twilio import services as twilio_services
+from messaging.models import Call, Message, MessagingSettings
 
 pytestmark = pytest.mark.django_db
 

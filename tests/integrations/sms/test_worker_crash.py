@@ -18,9 +18,9 @@ from django.db import connections
 from django.utils import timezone
 
 from config.celery import app
-from crm.messaging import message_queue
-from crm.models import Message
 from integrations.sms import services
+from messaging.models import Message
+from messaging.services import message_queue
 
 from .conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 

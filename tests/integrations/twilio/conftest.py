@@ -5,7 +5,7 @@ from datetime import time
 import pytest
 from django.test import Client
 
-from crm.models import MessagingSettings
+from messaging.models import MessagingSettings
 
 from .helpers import BASE_URL, BUSINESS_NUMBER, TOKEN, sign
 

@@ -5,9 +5,10 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
-from crm.models import Call, Conversation, Lead, Message, MessagingSettings, Source
+from crm.models import Lead, Source
 from customers.models import Customer
 from integrations.twilio import services
+from messaging.models import Call, Conversation, Message, MessagingSettings
 from users.models import Business
 
 from .helpers import BUSINESS_NUMBER, CALLER

@@ -6,10 +6,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from crm.models import Call, Lead, Message, Source
+from crm.models import Lead, Source
 from crm.services import lead_capture_from_phone
 from events import services as events_services
 from integrations.twilio import services
+from messaging.models import Call, Message
 
 from .helpers import CALLER, call_params
 

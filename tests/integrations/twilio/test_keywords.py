@@ -2,11 +2,11 @@
 
 import pytest
 
-from crm.messaging import message_queue
-from crm.models import Message
 from customers.models import ConsentEvent, PhoneNumber
 from customers.services import consent_check
 from integrations.twilio.keywords import Intent, intent_of
+from messaging.models import Message
+from messaging.services import message_queue
 
 from .helpers import CALLER, sms_params
 

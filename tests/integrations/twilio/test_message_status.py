@@ -2,10 +2,10 @@
 
 import pytest
 
-from crm.messaging import message_queue
-from crm.models import Message
 from customers.models import ConsentEvent, PhoneNumber
 from customers.services import consent_check
+from messaging.models import Message
+from messaging.services import message_queue
 from tests.factories import make_customer
 
 from .helpers import CALLER

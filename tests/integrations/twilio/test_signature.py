@@ -2,7 +2,8 @@
 
 import pytest
 
-from crm.models import Call, Lead, Message
+from crm.models import Lead
+from messaging.models import Call, Message
 
 from .helpers import BASE_URL, call_params, sign, sms_params
 

@@ -1,7 +1,8 @@
 """POST /integrations/twilio/sms/: an inbound text is stored once, on a lead when the number is new."""
 
-from crm.models import Lead, Message, Source
+from crm.models import Lead, Source
 from events.models import Event
+from messaging.models import Message
 from tests.factories import make_customer
 
 from .helpers import BUSINESS_NUMBER, CALLER, sms_params

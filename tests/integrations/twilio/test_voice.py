@@ -3,8 +3,9 @@ the team's phones."""
 
 from xml.etree import ElementTree
 
-from crm.models import Call, Lead, Source
+from crm.models import Lead, Source
 from events.models import Event
+from messaging.models import Call
 from tests.factories import make_customer
 
 from .helpers import BASE_URL, CALLER, call_params

@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from crm.models import Call, Message
 from customers.models import ConsentEvent
 from customers.services import consent_record
 from events.models import Event
+from messaging.models import Call, Message
 
 from .helpers import CALLER, call_params
 

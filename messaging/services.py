@@ -22,7 +22,7 @@ from events import services as events
 from events.services import enqueue
 from users.models import Business
 
-from .models import Conversation, Lead, Message
+from .models import Conversation, Message
 from .quiet_hours import quiet_hours_release
 
 OPT_OUT_FOOTER = "Reply STOP to opt out."
@@ -52,7 +52,7 @@ def message_queue(
     body: str,
     purpose: str = Message.Purpose.CARE,
     customer: Customer | None = None,
-    lead: Lead | None = None,
+    lead=None,  # crm.Lead (messaging never imports crm)
     template: str = "",
     actor=None,
     now: datetime | None = None,
@@ -216,7 +216,7 @@ def message_receive(
     return message, True
 
 
-def message_attach(*, message: Message, customer: Customer, lead: Lead | None = None) -> Message:
+def message_attach(*, message: Message, customer: Customer, lead=None) -> Message:
     """Put a message that arrived before its sender was known on the customer's conversation."""
     message.customer, message.lead = customer, lead or message.lead
     message.conversation = conversation_for(customer)
