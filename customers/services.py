@@ -66,8 +66,15 @@ class PropertyIn:
     extra: dict = field(default_factory=dict)
 
 
+_VALID_E164: set[str] = set()  # numbers this process already found valid, as phone_normalize returns them
+
+
 def phone_normalize(raw: str, *, field_name: str = "phone") -> str:
-    """Any human formatting of a phone number to E.164, or a field error."""
+    """Any human formatting of a phone number to E.164, or a field error. A number already in the E.164
+    form this function returned before is not parsed again (an import normalizes each row's numbers,
+    then customer_check sees the same numbers)."""
+    if raw in _VALID_E164:
+        return raw
     try:
         parsed = phonenumbers.parse(str(raw), settings.PHONENUMBER_DEFAULT_REGION)
     except phonenumbers.NumberParseException:
@@ -76,7 +83,11 @@ def phone_normalize(raw: str, *, field_name: str = "phone") -> str:
         raise ApplicationError(
             f"{raw!r} is not a valid phone number.", field=field_name, code="invalid_phone"
         )
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    number = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if len(_VALID_E164) > 200_000:
+        _VALID_E164.clear()
+    _VALID_E164.add(number)
+    return number
 
 
 def email_normalize(raw: str, *, field_name: str = "email") -> str:
@@ -287,8 +298,12 @@ def customer_update(
     return customer
 
 
+CUSTOMER_KINDS = frozenset(Customer.Kind.values)
+PHONE_KINDS = frozenset(PhoneNumber.Kind.values)
+
+
 def _validate_customer(values: dict) -> None:
-    if values.get("kind") not in Customer.Kind.values:
+    if values.get("kind") not in CUSTOMER_KINDS:
         raise ApplicationError("Choose residential or commercial.", field="kind")
     if not any((values.get(k) or "").strip() for k in ("first_name", "last_name", "company_name")):
         raise ApplicationError("Give a name or a company name.", field="last_name", code="name_required")
@@ -298,7 +313,7 @@ def _normalized_phones(phones) -> list[PhoneIn]:
     seen, result = set(), []
     for i, phone in enumerate(phones):
         number = phone_normalize(phone.number, field_name=f"phones[{i}].number")
-        if phone.kind not in PhoneNumber.Kind.values:
+        if phone.kind not in PHONE_KINDS:
             raise ApplicationError("Unknown phone kind.", field=f"phones[{i}].kind")
         if number in seen:
             raise ApplicationError(
