@@ -117,7 +117,7 @@ def _seed_conversations(rng, customers, office):
 
     from messaging.services import message_receive
 
-    from .models import Message
+    from messaging.models import Message
 
     for i, customer in enumerate(customers):
         phones = customer.phones.all()
