@@ -115,9 +115,8 @@ def _seed_conversations(rng, customers, office):
 
     from django.utils import timezone
 
-    from messaging.services import message_receive
-
     from messaging.models import Message
+    from messaging.services import message_receive
 
     for i, customer in enumerate(customers):
         phones = customer.phones.all()
