@@ -93,11 +93,19 @@ def _claim(message_id: int) -> Message | None:
         message = Message.objects.select_for_update().get(pk=message_id)
         if message.channel != Message.Channel.EMAIL or message.direction != Message.Direction.OUTBOUND:
             return None
-        if message.status == S.SENDING and (message.not_before is None or message.not_before <= now):
-            _finish(message, S.FAILED, "Interrupted while sending: it may or may not have gone out.")
+        # A row still `sending` after its lease belongs to a worker that died mid-send: the provider may
+        # hold the e-mail already. It is sent again with the same Message-ID (<send_key@domain>, fixed
+        # per row), so mail systems keep one message: the customer sees it once, never "maybe sent".
+        interrupted = message.status == S.SENDING and (
+            message.not_before is None or message.not_before <= now
+        )
+        if message.status != S.QUEUED and not interrupted:
             return None
-        if message.status != S.QUEUED:
+        if interrupted and message.attempts >= max_attempts():
+            _finish(message, S.FAILED, "Interrupted while sending, and out of attempts.")
             return None
+        if interrupted:
+            logger.warning("E-mail %s: resending after an interrupted attempt (same Message-ID).", message.pk)
         if not message.to_email:
             _finish(message, S.FAILED, "No e-mail address on this message.")
             return None

@@ -222,3 +222,51 @@ def test_the_migration_moves_old_header_lines_into_the_fields(ana):
     old.refresh_from_db()
     assert old.body == "To: ana@example.com\nSubject: Your AC visit\n\nSee you at 9.\n\nBob"
     assert Message.objects.get(pk=chat.pk).body == "hi"
+
+
+def test_an_interrupted_send_goes_again_with_the_same_message_id_once(ana, office, settings):
+    """A worker died between claiming the row and hearing back from the provider."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.EMAIL_MAX_ATTEMPTS = 3
+    message = messaging.email_queue(to="ana@example.com", subject="s", body="b", customer=ana, actor=office)
+    Message.objects.filter(pk=message.pk).update(
+        status="sending", attempts=1, not_before=timezone.now() - timedelta(seconds=1)
+    )
+    assert services.outbox_sweep() == 1  # the sweep hands it back to the sender (inline in tests)
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("sent", 2)
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].extra_headers["Message-ID"] == f"<{message.send_key}@acme-hvac.example>"
+    assert message.provider_sid == f"email:<{message.send_key}@acme-hvac.example>"
+    assert services.email_send(message_id=message.pk).status == "sent" and len(mail.outbox) == 1
+
+
+def test_a_send_still_within_its_lease_is_left_to_its_worker(ana, office):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    message = messaging.email_queue(to="ana@example.com", subject="s", body="b", customer=ana, actor=office)
+    Message.objects.filter(pk=message.pk).update(
+        status="sending", attempts=1, not_before=timezone.now() + timedelta(minutes=1)
+    )
+    assert services.email_send(message_id=message.pk).status == "sending"
+    assert mail.outbox == []
+
+
+def test_an_interrupted_send_out_of_attempts_fails_with_the_reason(ana, office, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.EMAIL_MAX_ATTEMPTS = 2
+    message = messaging.email_queue(to="ana@example.com", subject="s", body="b", customer=ana, actor=office)
+    Message.objects.filter(pk=message.pk).update(
+        status="sending", attempts=2, not_before=timezone.now() - timedelta(seconds=1)
+    )
+    message = services.email_send(message_id=message.pk)
+    assert message.status == "failed" and "out of attempts" in message.error_message
+    assert mail.outbox == []
