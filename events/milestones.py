@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class EventError(Exception):
-    pass
+    """A milestone or delivery request the log refuses: an unknown code, a payload that is not the
+    declared one, an unknown subscriber, a retry of a delivery that already succeeded."""
 
 
 class Payload(BaseModel):
@@ -63,7 +64,7 @@ class LeadMoved(Payload):
 
 
 class LeadQualified(LeadMoved):
-    pass
+    """lead.qualified carries the move alone (lead, customer, from, to)."""
 
 
 class BookingSlot(Payload):
