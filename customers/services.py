@@ -193,7 +193,7 @@ def customer_create(
     with transaction.atomic(savepoint=False):  # no caller recovers inside its own transaction
         customer = checked.build(actor if actor is not None and actor.is_authenticated else None)
         customer.save(force_insert=True)
-        _create_children(customer, checked.phones, checked.emails, checked.properties)
+        _create_children([(customer, checked)])
         events.publish(
             "customer.created",
             subject=customer,
@@ -221,24 +221,7 @@ def customers_create_bulk(
     created_by = actor if actor is not None and actor.is_authenticated else None
     with transaction.atomic(savepoint=False):
         made = Customer.objects.bulk_create([c.build(created_by) for c in checked])
-        PhoneNumber.objects.bulk_create(
-            PhoneNumber(customer=m, number=p.number, kind=p.kind, is_primary=p.is_primary)
-            for m, c in zip(made, checked, strict=True)
-            for p in c.phones
-        )
-        EmailAddress.objects.bulk_create(
-            EmailAddress(customer=m, email=e.email, is_primary=e.is_primary)
-            for m, c in zip(made, checked, strict=True)
-            for e in c.emails
-        )
-        properties = [
-            [
-                Property(customer=m, **{name: getattr(p, name) for name in PROPERTY_FIELDS})
-                for p in c.properties
-            ]
-            for m, c in zip(made, checked, strict=True)
-        ]
-        Property.objects.bulk_create(p for group in properties for p in group)
+        properties = _create_children(list(zip(made, checked, strict=True)))
         events.publish_many(
             "customer.created",
             [
@@ -358,19 +341,23 @@ def _sync_children(customer: Customer, phones, emails, properties) -> None:
         _sync_properties(customer, properties)
 
 
-def _create_children(customer: Customer, phones, emails, properties) -> None:
-    """A new customer's phones, e-mails and properties: one INSERT each (a lead from a missed call is
-    on the speed-to-lead path)."""
+def _create_children(made: list[tuple[Customer, CheckedCustomer]]) -> list[list[Property]]:
+    """New customers' phones, e-mails and properties: one INSERT each, for one customer (a lead from a
+    missed call is on the speed-to-lead path) or a whole import batch. Returns each one's properties."""
     PhoneNumber.objects.bulk_create(
-        PhoneNumber(customer=customer, number=p.number, kind=p.kind, is_primary=p.is_primary) for p in phones
+        PhoneNumber(customer=m, number=p.number, kind=p.kind, is_primary=p.is_primary)
+        for m, c in made
+        for p in c.phones
     )
     EmailAddress.objects.bulk_create(
-        EmailAddress(customer=customer, email=e.email, is_primary=e.is_primary) for e in emails
+        EmailAddress(customer=m, email=e.email, is_primary=e.is_primary) for m, c in made for e in c.emails
     )
-    Property.objects.bulk_create(
-        Property(customer=customer, **{name: getattr(item, name) for name in PROPERTY_FIELDS})
-        for item in properties
-    )
+    properties = [
+        [Property(customer=m, **{name: getattr(p, name) for name in PROPERTY_FIELDS}) for p in c.properties]
+        for m, c in made
+    ]
+    Property.objects.bulk_create(p for group in properties for p in group)
+    return properties
 
 
 def _sync(customer: Customer, manager, items, fields: tuple[str, ...], label: str) -> None:
