@@ -14,23 +14,20 @@ app.autodiscover_tasks(  # task modules inside app packages
     [
         "crm.imports",
         "integrations.leadsources",
-        "integrations.sms",
-        "integrations.email",
-        "integrations.twilio",
     ]
 )
 
 app.conf.beat_schedule = {
     "worker-heartbeat": {"task": "events.tasks.heartbeat", "schedule": 15.0},
     "events-sweep": {"task": "events.tasks.sweep_undelivered", "schedule": 30.0},
-    "email-outbox-sweep": {"task": "integrations.email.tasks.sweep_outbox", "schedule": 60.0},
     "inbound-leads-sweep": {"task": "integrations.tasks.sweep_inbound_leads", "schedule": 30.0},
     # Does nothing unless GOOGLE_LSA_ENABLED; the interval is GOOGLE_LSA_POLL_SECONDS.
     "google-lsa-poll": {"task": "integrations.leadsources.tasks.poll_google_lsa", "schedule": 60.0},
-    "sms-outbox-sweep": {"task": "integrations.sms.tasks.sweep_outbox", "schedule": 30.0},
-    "sms-release-held": {"task": "integrations.sms.tasks.release_held", "schedule": 60.0},
+    # Every channel's outbox rows a lost task or a dead worker left queued or sending.
+    "outbox-sweep": {"task": "messaging.tasks.sweep_outbox", "schedule": 30.0},
+    "outbox-release-held": {"task": "messaging.tasks.release_held", "schedule": 60.0},
     # Caller identifications and missed-call text-backs whose task was lost (broker down, dead worker).
-    "calls-sweep": {"task": "integrations.twilio.tasks.sweep_calls", "schedule": 30.0},
+    "calls-sweep": {"task": "crm.tasks.sweep_calls", "schedule": 30.0},
     # Day-before appointment reminders (visit.reminder_due, once per visit; crm texts, quiet hours apply).
     "visit-reminders": {"task": "fsm.tasks.visit_reminders", "schedule": 15 * 60.0},
 }

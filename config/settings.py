@@ -123,6 +123,9 @@ if CELERY_BROKER_URL.startswith("filesystem"):
 CELERY_TASK_QUEUES = (Queue("celery"), Queue("sms"))
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
+    "messaging.tasks.call_text_back": {"queue": "sms"},
+    "messaging.tasks.send_text": {"queue": "sms"},
+    # The names these had before messaging owned them (tasks a deploy finds queued under them).
     "integrations.twilio.tasks.call_text_back": {"queue": "sms"},
     "integrations.sms.tasks.send_message": {"queue": "sms"},
 }
@@ -173,6 +176,15 @@ TWILIO_API_BASE_URL = env(
     "TWILIO_API_BASE_URL", default=""
 )  # tests and proxies: applied as client.api.base_url
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
+
+# --- The outbox (messaging.outbox) ------------------------------------------------------------------
+# One transport per channel, by dotted path (as EMAIL_BACKEND): messaging never imports integrations.
+# The SMS transport sends through SMS_BACKEND's provider; the e-mail one through EMAIL_BACKEND.
+MESSAGING_TRANSPORTS = {
+    "sms": env("MESSAGING_SMS_TRANSPORT", default="integrations.sms.backends.SmsTransport"),
+    "email": env("MESSAGING_EMAIL_TRANSPORT", default="integrations.email.transport.EmailTransport"),
+    "chat": env("MESSAGING_CHAT_TRANSPORT", default="messaging.transports.ChatTransport"),
+}
 
 # --- Cache ----------------------------------------------------------------------------------------
 # The cache lives in its own Redis database, so clearing it can never drop queued Celery tasks.

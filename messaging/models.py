@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import models
 from django.utils import timezone
+from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from customers.models import Customer
 from users.models import current_memo
@@ -133,8 +134,13 @@ class Conversation(models.Model):
         return f"Conversation with {self.customer}"
 
 
-class Message(models.Model):
-    """A text (or e-mail, or chat line) in or out. Outbound rows are the outbox: committed before any send."""
+class Message(FSMModelMixin, models.Model):
+    """A text (or e-mail, or chat line) in or out. Outbound rows are the outbox: committed before any send.
+
+    An outbound message is born queued, held (quiet hours), sending (claimed by the worker that created
+    it) or suppressed, and moves only through the transitions below (messaging.outbox calls them, with
+    the row locked): queued -> sending -> sent -> delivered | undelivered | failed; a failed attempt goes
+    back to queued (or stays sending when it may have gone out) until it runs out of attempts."""
 
     class Direction(models.TextChoices):
         INBOUND = "in", "Inbound"
@@ -183,7 +189,7 @@ class Message(models.Model):
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
     media_urls = models.JSONField(default=list, blank=True)
-    status = models.CharField(max_length=12, choices=Status.choices, db_index=True)
+    status = FSMField(max_length=12, choices=Status.choices, protected=True, db_index=True)
     send_key = models.UUIDField(
         default=uuid.uuid4,
         unique=True,
@@ -216,6 +222,73 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} {self.channel} {self.to_number or self.from_number}: {self.body[:40]}"
+
+    # Delivery receipts only move forward: a late "sent" never undoes "delivered".
+    RANK = {"queued": 0, "held": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}
+
+    # --- Transitions: the only places an outbound message's status changes --------------------------
+
+    @transition(field=status, source=Status.HELD, target=RETURN_VALUE(Status.HELD, Status.QUEUED))
+    def release(self, *, hold: tuple | None = None) -> str:
+        """Quiet hours ended: queued, or held again until `hold` = (until, rule) when the rules say so."""
+        if hold:
+            self.not_before, self.hold_rule = hold
+            return self.Status.HELD
+        self.error_message = ""
+        return self.Status.QUEUED
+
+    @transition(field=status, source=[Status.QUEUED, Status.HELD], target=Status.SUPPRESSED)
+    def suppress(self, *, reason: str) -> None:
+        """The recipient may not get it (opted out, a landline): never sent."""
+        self.not_before, self.error_code, self.error_message = None, "suppressed", f"Not sent: {reason}"[:300]
+
+    @transition(field=status, source=[Status.QUEUED, Status.SENDING], target=Status.SENDING)
+    def claim(self, *, lease_until) -> None:
+        """A worker starts an attempt: committed before the provider is called, so a crash leaves a
+        trace; past `lease_until` the row is taken to belong to a dead worker."""
+        self.attempts += 1
+        self.not_before = lease_until
+
+    @transition(field=status, source=Status.SENDING, target=Status.SENDING)
+    def extend_lease(self, *, lease_until) -> None:
+        """A worker takes over an interrupted send, to ask the provider whether it went out."""
+        self.not_before = lease_until
+
+    @transition(field=status, source=[Status.QUEUED, Status.SENDING], target=Status.SENT)
+    def mark_sent(self, *, sid: str, at) -> None:
+        """The provider accepted it (or had it already: an interrupted send, adopted)."""
+        self.provider_sid, self.sent_at, self.not_before = sid, at, None
+        self.error_code = self.error_message = ""
+
+    @transition(field=status, source=Status.SENDING, target=RETURN_VALUE(Status.QUEUED, Status.SENDING))
+    def retry_later(self, *, at, code: str, reason: str, maybe_sent: bool) -> str:
+        """An attempt failed and a later one may succeed, at `at`. Maybe sent (a timeout): it stays
+        sending, so the next attempt asks the provider before it sends."""
+        self.not_before, self.error_code, self.error_message = at, code[:10], reason[:300]
+        return self.Status.SENDING if maybe_sent else self.Status.QUEUED
+
+    @transition(field=status, source=[Status.QUEUED, Status.HELD, Status.SENDING], target=Status.FAILED)
+    def fail(self, *, code: str, reason: str) -> None:
+        self.not_before, self.error_code, self.error_message = None, code[:10], reason[:300]
+
+    @transition(
+        field=status,
+        source=[Status.QUEUED, Status.SENDING, Status.SENT, Status.DELIVERED],
+        target=RETURN_VALUE(Status.SENDING, Status.SENT, Status.DELIVERED, Status.UNDELIVERED, Status.FAILED),
+    )
+    def receipt(self, *, status: str, at, error_code: str = "", error_message: str = "") -> str:
+        """The provider's delivery receipt; the caller asks `can_receive` first (forward only)."""
+        if status == self.Status.DELIVERED and self.delivered_at is None:
+            self.delivered_at = at
+        if error_code:
+            self.error_code, self.error_message = (
+                error_code[:10],
+                (error_message or f"error {error_code}")[:300],
+            )
+        return status
+
+    def can_receive(self, status: str) -> bool:
+        return status in self.RANK and self.RANK[status] > self.RANK.get(self.status, 3)
 
 
 class Call(models.Model):

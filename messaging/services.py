@@ -1,11 +1,13 @@
-"""Messages in and out, on one conversation per customer. Outbound texts are an outbox: the Message row
-commits first, a worker sends it (integrations.sms), so nothing is lost and nothing is sent twice.
+"""Messages in and out, on one conversation per customer. Outbound messages are an outbox: the Message row
+commits first, a worker sends it (messaging.outbox, through the channel's transport), so nothing is lost
+and nothing is sent twice.
 
 Who may be texted is decided here, once, for every sender (inbox replies, automations, keywords):
 an opted-out number gets nothing but the confirmation of its own opt-out; a landline gets nothing; a
 number that asked to stop in a sentence gets no automated or marketing text until a person clears it.
 """
 
+import logging
 import re
 from datetime import datetime
 
@@ -19,11 +21,13 @@ from customers import selectors as customer_selectors
 from customers import services as customer_services
 from customers.models import Customer
 from events import services as events
-from events.services import enqueue
 from users.models import Business
 
+from . import outbox
 from .models import Conversation, Message
 from .quiet_hours import quiet_hours_release
+
+logger = logging.getLogger(__name__)
 
 OPT_OUT_FOOTER = "Reply STOP to opt out."
 HELD_PURPOSES = (Message.Purpose.AUTOMATED, Message.Purpose.MARKETING)
@@ -109,7 +113,7 @@ def message_queue(
         _touch_conversation(message, unread=False)
         _record(message, actor, "queued" if not refusal else "suppressed")
         if message.status == Message.Status.QUEUED:
-            transaction.on_commit(lambda: enqueue("integrations.sms.tasks.send_message", message.pk))
+            transaction.on_commit(lambda: outbox.message_enqueue(message))
     return message
 
 
@@ -146,6 +150,24 @@ def _with_identity(body: str) -> str:
     return body
 
 
+def message_queue_quietly(**kwargs) -> Message | None:
+    """Queue an automatic text; one the outbox refuses (an empty template) is logged, never fatal to
+    the webhook that stores the call or the message."""
+    try:
+        return message_queue(**kwargs)
+    except ApplicationError as error:
+        logger.warning("Did not queue the %s text to %s: %s", kwargs.get("template"), kwargs.get("to"), error)
+        return None
+
+
+def phone_or_blank(raw: str) -> str:
+    """The number in E.164, or '' for what is not a phone number (hidden caller id, short codes)."""
+    try:
+        return customer_services.phone_normalize(raw, field_name="From")
+    except ApplicationError:
+        return ""
+
+
 def message_release_held(*, now: datetime | None = None) -> int:
     """Let the held texts whose time came go (a periodic task); returns how many left the hold. Each is
     checked again first: consent (suppressed if it changed) and quiet hours (a customer who moved, or
@@ -161,19 +183,19 @@ def message_release_held(*, now: datetime | None = None) -> int:
             if message.status != Message.Status.HELD:
                 continue
             refusal = customer_services.consent_check(number=message.to_number, purpose=message.purpose)
-            hold = not refusal and quiet_hours_release(
+            if refusal:
+                message.suppress(reason=refusal)
+                message.save(update_fields=["status", "not_before", "error_code", "error_message"])
+                released += 1
+                continue
+            hold = quiet_hours_release(
                 now=now, number=message.to_number, customer=message.customer, purpose=message.purpose
             )
-            if hold:
-                message.not_before, message.hold_rule = hold
-                message.save(update_fields=["not_before", "hold_rule"])
-                continue
-            message.status = Message.Status.SUPPRESSED if refusal else Message.Status.QUEUED
-            message.error_message = f"Not sent: {refusal}" if refusal else ""
-            message.save(update_fields=["status", "error_message"])
-            released += 1
-            if not refusal:
-                transaction.on_commit(lambda pk=pk: enqueue("integrations.sms.tasks.send_message", pk))
+            message.release(hold=hold)
+            message.save(update_fields=["status", "not_before", "hold_rule", "error_message"])
+            if message.status == Message.Status.QUEUED:
+                released += 1
+                transaction.on_commit(lambda message=message: outbox.message_enqueue(message))
     return released
 
 
@@ -246,7 +268,7 @@ def _record(message: Message, actor, what: str) -> None:
     verb = {"queued": f"{noun} to", "suppressed": f"{noun} not sent to", "received": f"{noun} from"}[what]
     number = message.to_number if message.direction == Message.Direction.OUTBOUND else message.from_number
     if message.channel == Message.Channel.EMAIL:
-        number = message.body.split("\n", 1)[0].split(":", 1)[-1].strip()
+        number = message.to_email if message.direction == Message.Direction.OUTBOUND else message.from_email
     events.record(
         f"crm.message.{what}",
         subject=message,
@@ -343,5 +365,27 @@ def email_queue(*, to: str, subject: str, body: str, customer: Customer, actor=N
             summary=f"E-mail to {to}: {subject}"[:200],
             data={"message_id": message.pk, "channel": "email", "status": message.status},
         )
-        transaction.on_commit(lambda: enqueue("integrations.email.tasks.send_email", message.pk))
+        transaction.on_commit(lambda: outbox.message_enqueue(message))
+    return message
+
+
+def chat_line_queue(*, conversation: Conversation, body: str, actor=None) -> Message:
+    """Put the office's line in a web chat in the outbox, claimed by this process, which sends it right
+    after commit (outbox.message_send_claimed: the widget shows it at its next poll); the outbox sweep
+    covers a crash in between. The caller validates the body."""
+    now = timezone.now()
+    with transaction.atomic():
+        message = Message.objects.create(
+            conversation=conversation,
+            customer=conversation.customer,
+            direction=Message.Direction.OUTBOUND,
+            channel=Message.Channel.CHAT,
+            purpose=Message.Purpose.CARE,
+            body=body,
+            created_by=actor if actor is not None and actor.is_authenticated else None,
+            created_at=now,
+            **_first_state(refusal="", hold=None, claimed_until=outbox.send_lease_until()),
+        )
+        _touch_conversation(message, unread=False)
+        transaction.on_commit(lambda: outbox.message_send_claimed(message))
     return message

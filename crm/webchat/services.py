@@ -16,10 +16,8 @@ from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from common.errors import ApplicationError
-from events import services as events
 from messaging import services as messaging
 from messaging.models import Conversation, Message
 
@@ -203,40 +201,16 @@ def chat_reply(*, conversation: Conversation, body, actor=None) -> tuple[Message
     """The office's reply in the chat: shown by the widget at its next poll. When the visitor has left
     (no poll for SEEN_TTL seconds) it is also texted to them. Returns (chat message, text or None)."""
     body = _clean_body(body, field="body")
-    now = timezone.now()
     with transaction.atomic():
-        message = Message.objects.create(
-            conversation=conversation,
-            customer=conversation.customer,
-            direction=Message.Direction.OUTBOUND,
-            channel=Message.Channel.CHAT,
-            purpose=Message.Purpose.CARE,
-            body=body,
-            status=Message.Status.SENT,
-            created_by=actor if actor is not None and actor.is_authenticated else None,
-            created_at=now,
-            sent_at=now,
-        )
-        Conversation.objects.filter(pk=conversation.pk).update(
-            last_message_at=now, last_message_preview=body[:160]
-        )
-        events.record(
-            "crm.message.sent",
-            subject=message,
-            actor=actor,
-            actor_label="" if actor else "web chat",
-            links=[conversation.customer],
-            summary=f"Chat reply: {body[:120]}",
-            data={"message_id": message.pk, "channel": "chat", "status": message.status},
-        )
-    text = None
-    if not visitor_present(conversation):
-        text = messaging.message_queue(
-            to=chat_number(conversation),
-            body=body,
-            purpose=Message.Purpose.CARE,
-            customer=conversation.customer,
-            template=SMS_COPY_TEMPLATE,
-            actor=actor,
-        )
+        message = messaging.chat_line_queue(conversation=conversation, body=body, actor=actor)
+        text = None
+        if not visitor_present(conversation):
+            text = messaging.message_queue(
+                to=chat_number(conversation),
+                body=body,
+                purpose=Message.Purpose.CARE,
+                customer=conversation.customer,
+                template=SMS_COPY_TEMPLATE,
+                actor=actor,
+            )
     return message, text

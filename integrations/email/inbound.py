@@ -16,7 +16,7 @@ from customers.models import Customer, EmailAddress
 from messaging import services as messaging
 from messaging.models import Message
 
-from .services import provider_sid_for
+from .transport import provider_sid_for
 
 logger = logging.getLogger(__name__)
 

@@ -1,52 +1,40 @@
-"""The SMS providers behind one small interface: `send` and `find_sent`, raising `SmsError`.
+"""The SMS transport of the outbox (messaging.outbox), and the providers behind it.
 
-`console` (the default) sends nothing and is for development; `twilio` is the real SDK, pointed at
-TWILIO_API_BASE_URL when it is set (tests run it against a local fake Twilio server).
+`SmsTransport` is what settings.MESSAGING_TRANSPORTS["sms"] names. It sends through the provider
+SMS_BACKEND names: `console` (the default) sends nothing and is for development; `twilio` is the real
+SDK, pointed at TWILIO_API_BASE_URL when it is set (tests run it against a local fake Twilio server); a
+dotted path names any other class with the same two methods. Errors are messaging's TransportError.
 """
 
 import logging
 import threading
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
 import requests
 from django.conf import settings
+from django.utils.module_loading import import_string
 from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from messaging.models import Message
+from messaging.outbox import LOOKBACK
+from messaging.transports import SendResult, TransportError
+
 logger = logging.getLogger(__name__)
 
-TIMEOUT_SECONDS = 20  # well under the send lease (services.SEND_LEASE)
+TIMEOUT_SECONDS = 20  # well under the outbox's send lease (messaging.outbox.SEND_LEASE)
 OPTED_OUT = 21610
 NOT_MOBILE = frozenset({21614, 30006})
 INVALID_NUMBER = 21211
 PERMANENT_CODES = frozenset({OPTED_OUT, INVALID_NUMBER, *NOT_MOBILE})
+# What a permanent error says about the number, for the consent ledger.
+CONSENT_CODES = {OPTED_OUT: "opted_out", **dict.fromkeys(NOT_MOBILE, "not_textable")}
 
 
-@dataclass(frozen=True)
-class SendResult:
-    sid: str
-    status: str
-
-
-class SmsError(Exception):
-    """A send that did not go through. `retryable`: a later attempt may succeed. `maybe_sent`: the
-    request may have reached the provider (a timeout, a dropped connection), so look before resending."""
-
-    def __init__(self, message: str, code: str = "", *, retryable: bool, maybe_sent: bool = False):
-        super().__init__(message)
-        self.message, self.code, self.retryable, self.maybe_sent = (
-            message,
-            str(code or ""),
-            retryable,
-            maybe_sent,
-        )
-
-
-class SmsBackend(Protocol):
+class SmsProvider(Protocol):
     def send(self, *, to: str, from_: str, body: str, status_callback: str) -> SendResult: ...
 
     def find_sent(
@@ -102,23 +90,55 @@ def _as_sms_error(exc: Exception, *, after_request: bool) -> Exception:
         status, code = int(exc.status or 0), getattr(exc, "code", None)
         text = getattr(exc, "msg", "") or getattr(exc, "detail", "") or str(exc)
         if code in PERMANENT_CODES:
-            return SmsError(text, code, retryable=False)
-        return SmsError(text, code or status, retryable=status == 429 or status >= 500)
+            return TransportError(text, code, retryable=False, consent=CONSENT_CODES.get(code, ""))
+        return TransportError(text, code or status, retryable=status == 429 or status >= 500)
     if isinstance(exc, requests.exceptions.ConnectTimeout | requests.exceptions.SSLError):
-        return SmsError(f"Could not reach Twilio: {exc}", retryable=True)
+        return TransportError(f"Could not reach Twilio: {exc}", retryable=True)
     if isinstance(exc, requests.exceptions.RequestException):
         # A read timeout or a dropped connection: Twilio may have accepted the text.
-        return SmsError(f"No answer from Twilio: {exc}", retryable=True, maybe_sent=after_request)
+        return TransportError(f"No answer from Twilio: {exc}", retryable=True, maybe_sent=after_request)
     return exc
 
 
 BACKENDS = {"console": ConsoleBackend, "twilio": TwilioBackend}
 
 
+class SmsTransport:
+    """Texts: SMS_MAX_ATTEMPTS attempts, 5, 10, 20 ... s apart; "did it go out?" asks the provider for
+    a text with this body to this number since a minute before the row was created."""
+
+    def max_attempts(self) -> int:
+        return settings.SMS_MAX_ATTEMPTS
+
+    def backoff_seconds(self, attempts: int) -> int:
+        return 5 * 2 ** max(attempts - 1, 0)
+
+    def send(self, message: Message) -> SendResult:
+        return get_backend().send(
+            to=message.to_number,
+            from_=message.from_number or settings.TWILIO_PHONE_NUMBER,
+            body=message.body,
+            status_callback=status_callback_url(),
+        )
+
+    def find_sent(self, message: Message, *, exclude: frozenset[str]) -> str | None:
+        return get_backend().find_sent(
+            to=message.to_number,
+            from_=message.from_number or settings.TWILIO_PHONE_NUMBER,
+            body=message.body,
+            since=message.created_at - LOOKBACK,
+            exclude=exclude,
+        )
+
+
+def status_callback_url() -> str:
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/integrations/twilio/status/"
+
+
 _per_thread = threading.local()
 
 
-def get_backend() -> SmsBackend:
+def get_backend() -> SmsProvider:
     """The configured backend, one per thread and configuration: a Twilio client keeps its HTTP
     session (and the connection to Twilio) from one send to the next; requests sessions are not
     shared between threads."""
@@ -132,8 +152,9 @@ def get_backend() -> SmsBackend:
     if cached is not None and cached[0] == key:
         return cached[1]
     try:
-        backend = BACKENDS[settings.SMS_BACKEND]()
-    except KeyError:
-        raise SmsError(f"Unknown SMS_BACKEND {settings.SMS_BACKEND!r}", retryable=False) from None
+        backend = BACKENDS.get(settings.SMS_BACKEND) or import_string(settings.SMS_BACKEND)
+    except ImportError:
+        raise TransportError(f"Unknown SMS_BACKEND {settings.SMS_BACKEND!r}", retryable=False) from None
+    backend = backend()
     _per_thread.backend = (key, backend)
     return backend

@@ -14,6 +14,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from common.errors import ApplicationError
+from crm import phone
+from messaging import calls
 from messaging.models import MessagingSettings
 from users.access import public
 from users.models import Business
@@ -56,7 +58,7 @@ def _twiml(response) -> HttpResponse:
 
 @twilio_webhook
 def voice(request: HttpRequest) -> HttpResponse:
-    services.call_receive(
+    phone.call_receive(
         call_sid=_required(request, "CallSid"),
         from_number=_required(request, "From"),
         to_number=request.POST.get("To", ""),
@@ -81,7 +83,7 @@ def _ring_through_twiml() -> VoiceResponse:
 
 @twilio_webhook
 def voice_status(request: HttpRequest) -> HttpResponse:
-    services.call_status_update(
+    calls.call_status_update(
         call_sid=_required(request, "CallSid"),
         call_status=request.POST.get("CallStatus", "").strip().lower(),
         dial_status=request.POST.get("DialCallStatus", "").strip().lower(),
@@ -92,7 +94,7 @@ def voice_status(request: HttpRequest) -> HttpResponse:
 
 @twilio_webhook
 def sms(request: HttpRequest) -> HttpResponse:
-    services.sms_receive(
+    phone.sms_receive(
         from_number=_required(request, "From"),
         to_number=request.POST.get("To", ""),
         body=request.POST.get("Body", ""),

@@ -110,7 +110,7 @@ def test_with_the_broker_down_when_the_lead_arrives_the_text_goes_out_once_it_is
 
     from crm.services import LeadIn, lead_capture
     from events.services import sweep_undelivered
-    from integrations.sms.services import outbox_sweep
+    from messaging.outbox import outbox_sweep
 
     lead = lead_capture(source=web_source, contact=LeadIn(name="Ana Ruiz", phone="512-555-0199")).lead
     assert not Message.objects.exists()  # nothing happened after commit: the broker was down

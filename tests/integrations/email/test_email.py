@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from common.errors import ApplicationError
 from events.models import Event
-from integrations.email import services
+from integrations.email.transport import provider_sid_for
+from messaging import outbox
 from messaging import services as messaging
 from messaging.models import Message
 from tests.factories import make_customer
@@ -76,7 +77,7 @@ def test_queue_then_send_once(ana, office, django_capture_on_commit_callbacks):
     assert sent.from_email == "office@acme-hvac.example" and sent.reply_to == ["office@acme-hvac.example"]
     assert Event.objects.filter(code="crm.message.sent", data__message_id=message.pk).exists()
     # A second run of the task (a redelivered Celery message) sends nothing more.
-    assert services.email_send(message_id=message.pk).status == "sent"
+    assert outbox.message_send(message_id=message.pk).status == "sent"
     assert len(mail.outbox) == 1
 
 
@@ -179,22 +180,26 @@ def test_get_on_the_webhook_is_405(client):
 
 
 def test_a_long_message_id_still_fits():
-    sid = services.provider_sid_for("<" + "x" * 200 + "@mail.example.com>")
+    sid = provider_sid_for("<" + "x" * 200 + "@mail.example.com>")
     assert len(sid) <= 64 and sid.startswith("email:")
 
 
-def test_the_sms_outbox_sweep_leaves_email_rows_alone(ana, office, monkeypatch):
+def test_the_outbox_sweep_queues_an_email_on_the_mail_task_and_a_text_on_the_sms_queue(
+    ana, office, monkeypatch
+):
     from datetime import timedelta
 
     from django.utils import timezone
 
-    from integrations.sms import services as sms_services
-
     queued = []
-    monkeypatch.setattr(sms_services, "enqueue", lambda task, pk: queued.append(pk))
-    messaging.email_queue(to="ana@example.com", subject="s", body="b", customer=ana, actor=office)
-    sms_services.outbox_sweep(now=timezone.now() + timedelta(hours=1))
-    assert queued == []
+    monkeypatch.setattr(outbox, "enqueue", lambda task, pk: queued.append((task, pk)))
+    email = messaging.email_queue(to="ana@example.com", subject="s", body="b", customer=ana, actor=office)
+    text = messaging.message_queue(to="+15125550111", body="hi", customer=ana, actor=office)
+    outbox.outbox_sweep(now=timezone.now() + timedelta(hours=1))
+    assert sorted(queued) == [
+        ("messaging.tasks.send_message", email.pk),
+        ("messaging.tasks.send_text", text.pk),
+    ]
 
 
 def test_the_migration_moves_old_header_lines_into_the_fields(ana):
@@ -235,13 +240,13 @@ def test_an_interrupted_send_goes_again_with_the_same_message_id_once(ana, offic
     Message.objects.filter(pk=message.pk).update(
         status="sending", attempts=1, not_before=timezone.now() - timedelta(seconds=1)
     )
-    assert services.outbox_sweep() == 1  # the sweep hands it back to the sender (inline in tests)
+    assert outbox.outbox_sweep() == 1  # the sweep hands it back to the sender (inline in tests)
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("sent", 2)
     assert len(mail.outbox) == 1
     assert mail.outbox[0].extra_headers["Message-ID"] == f"<{message.send_key}@acme-hvac.example>"
     assert message.provider_sid == f"email:<{message.send_key}@acme-hvac.example>"
-    assert services.email_send(message_id=message.pk).status == "sent" and len(mail.outbox) == 1
+    assert outbox.message_send(message_id=message.pk).status == "sent" and len(mail.outbox) == 1
 
 
 def test_a_send_still_within_its_lease_is_left_to_its_worker(ana, office):
@@ -253,7 +258,7 @@ def test_a_send_still_within_its_lease_is_left_to_its_worker(ana, office):
     Message.objects.filter(pk=message.pk).update(
         status="sending", attempts=1, not_before=timezone.now() + timedelta(minutes=1)
     )
-    assert services.email_send(message_id=message.pk).status == "sending"
+    assert outbox.message_send(message_id=message.pk).status == "sending"
     assert mail.outbox == []
 
 
@@ -267,6 +272,6 @@ def test_an_interrupted_send_out_of_attempts_fails_with_the_reason(ana, office, 
     Message.objects.filter(pk=message.pk).update(
         status="sending", attempts=2, not_before=timezone.now() - timedelta(seconds=1)
     )
-    message = services.email_send(message_id=message.pk)
+    message = outbox.message_send(message_id=message.pk)
     assert message.status == "failed" and "out of attempts" in message.error_message
     assert mail.outbox == []

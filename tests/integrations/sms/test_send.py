@@ -7,11 +7,11 @@ from django.utils import timezone
 
 from customers.models import ConsentEvent, PhoneNumber
 from events.models import Event
-from integrations.sms import services
-from integrations.sms.backends import SmsError
-from integrations.sms.tasks import send_message
+from messaging import outbox as services
 from messaging.models import Message
 from messaging.services import message_queue
+from messaging.tasks import send_text as send_message
+from messaging.transports import TransportError as SmsError
 from tests.factories import make_customer
 
 from .conftest import ACCOUNT_SID, FROM_NUMBER

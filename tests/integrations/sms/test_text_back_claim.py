@@ -9,9 +9,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
+from crm import phone
 from events.models import Event
-from integrations.sms import services as sms_services
-from integrations.twilio import services as twilio_services
+from messaging import calls as twilio_services
+from messaging import outbox as sms_services
 from messaging.models import Call, Message, MessagingSettings
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +89,7 @@ def test_an_unidentified_callers_text_back_waits_for_identification_to_get_a_cus
     call = twilio_services.call_text_back(call_id=missed_call.pk)
     assert Message.objects.get(pk=call.text_back_id).customer is None
 
-    call = twilio_services.call_identify(call_id=missed_call.pk)
+    call = phone.call_identify(call_id=missed_call.pk)
 
     text = Message.objects.get(pk=call.text_back_id)
     assert text.customer == call.customer and text.conversation.customer == call.customer
@@ -100,8 +101,8 @@ def test_the_missed_call_and_its_text_back_join_the_callers_timeline_once_they_a
 ):
     twilio_services.call_text_back(call_id=missed_call.pk)
 
-    call = twilio_services.call_identify(call_id=missed_call.pk)
-    twilio_services.call_identify(call_id=missed_call.pk)  # a retried task adds nothing
+    call = phone.call_identify(call_id=missed_call.pk)
+    phone.call_identify(call_id=missed_call.pk)  # a retried task adds nothing
 
     for record in (call.customer, call.lead):
         codes = list(

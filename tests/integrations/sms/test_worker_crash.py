@@ -18,7 +18,7 @@ from django.db import connections
 from django.utils import timezone
 
 from config.celery import app
-from integrations.sms import services
+from messaging import outbox as services
 from messaging.models import Message
 from messaging.services import message_queue
 
@@ -49,7 +49,7 @@ def _forget_unacked_sends(redis_url: str) -> None:
 
     client = redis.Redis.from_url(redis_url)
     for tag, payload in client.hgetall("unacked").items():
-        if b"integrations.sms.tasks.send_message" in payload:
+        if b"messaging.tasks.send_text" in payload:
             client.hdel("unacked", tag)
             client.zrem("unacked_index", tag)
 

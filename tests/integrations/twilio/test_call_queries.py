@@ -5,9 +5,10 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
+from crm import phone
 from crm.models import Lead, Source
 from customers.models import Customer
-from integrations.twilio import services
+from messaging import calls as services
 from messaging.models import Call, Conversation, Message, MessagingSettings
 from users.models import Business
 
@@ -50,6 +51,6 @@ def test_identifying_a_new_caller_takes_a_fixed_number_of_queries(missed, django
     # final write, the text put on the new conversation, the earlier events (missed call, text) linked
     # to the new customer and lead, the call's timeline event.
     with django_assert_num_queries(30 + _advisory_lock()):
-        call = services.call_identify(call_id=missed.pk)
+        call = phone.call_identify(call_id=missed.pk)
 
     assert call.lead is not None and call.text_back.customer == call.customer

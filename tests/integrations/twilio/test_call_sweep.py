@@ -6,10 +6,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from crm import phone
 from crm.models import Lead, Source
 from crm.services import lead_capture_from_phone
 from events import services as events_services
-from integrations.twilio import services
+from messaging import calls as services
 from messaging.models import Call, Message
 
 from .helpers import CALLER, call_params
@@ -52,10 +53,10 @@ def test_a_missed_call_during_a_broker_outage_is_texted_back_by_the_sweep_once(
     assert call.missed and call.identified_at is None and call.text_back_decided_at is None
     assert not _text_backs().exists()
 
-    assert services.calls_sweep() == (0, 0)  # within the grace period: the queued tasks may still run
+    assert phone.calls_sweep() == (0, 0)  # within the grace period: the queued tasks may still run
     later = timezone.now() + timedelta(minutes=1)
-    assert services.calls_sweep(now=later) == (1, 1)
-    assert services.calls_sweep(now=later) == (0, 0)  # done: nothing queued again
+    assert phone.calls_sweep(now=later) == (1, 1)
+    assert phone.calls_sweep(now=later) == (0, 0)  # done: nothing queued again
 
     call.refresh_from_db()
     text = _text_backs().get()
@@ -65,7 +66,7 @@ def test_a_missed_call_during_a_broker_outage_is_texted_back_by_the_sweep_once(
 
 def test_the_sweep_leaves_a_day_old_call_alone(twilio_post, rules, broker_down):
     _missed_call_with_broker_down(twilio_post, broker_down)
-    assert services.calls_sweep(now=timezone.now() + timedelta(days=1, minutes=1)) == (0, 0)
+    assert phone.calls_sweep(now=timezone.now() + timedelta(days=1, minutes=1)) == (0, 0)
     assert not _text_backs().exists()
 
 
@@ -76,11 +77,11 @@ def test_an_opted_out_caller_is_decided_once_and_not_swept_again(twilio_post, ru
     consent_record(number=CALLER, state=ConsentEvent.State.OPTED_OUT, method=ConsentEvent.Method.KEYWORD)
     call = _missed_call_with_broker_down(twilio_post, broker_down)
     later = timezone.now() + timedelta(minutes=1)
-    services.calls_sweep(now=later)
+    phone.calls_sweep(now=later)
 
     call.refresh_from_db()
     assert call.text_back is None and call.text_back_decided_at is not None
-    assert services.calls_sweep(now=later) == (0, 0)
+    assert phone.calls_sweep(now=later) == (0, 0)
     assert not _text_backs().exists()
 
 

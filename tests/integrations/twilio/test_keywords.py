@@ -4,7 +4,7 @@ import pytest
 
 from customers.models import ConsentEvent, PhoneNumber
 from customers.services import consent_check
-from integrations.twilio.keywords import Intent, intent_of
+from messaging.keywords import Intent, intent_of
 from messaging.models import Message
 from messaging.services import message_queue
 
