@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from customers.models import Customer
+from events import services as events
 from events.registry import subscriber
 from messaging import services as messaging
 from messaging.models import Message, MessagingSettings
@@ -81,37 +82,57 @@ def instant_reply(event) -> None:
 def appointment_confirmation(event) -> None:
     """The job's first visit is on the board, or a visit moved to another day: tell the customer the
     day and the arrival window (the confirmation text, with the new date)."""
-    if _upcoming(event.data):
-        _appointment_text(
-            event, kind="confirmation", purpose=Message.Purpose.CARE, extra=_visit_fields(event)
-        )
+    if not _upcoming(event.data):
+        _not_sent(event, "confirmation", "the visit had already started when it was processed")
+        return
+    _appointment_text(event, kind="confirmation", purpose=Message.Purpose.CARE, extra=_visit_fields(event))
 
 
 @subscriber("visit.reminder_due", name="crm.appointment_reminder")
 def appointment_reminder(event) -> None:
     """The day before a visit (fsm.tasks.visit_reminders): an automated reminder, held by quiet hours."""
-    if _upcoming(event.data):
-        _appointment_text(
-            event, kind="reminder", purpose=Message.Purpose.AUTOMATED, extra=_visit_fields(event)
-        )
+    if not _upcoming(event.data):
+        _not_sent(event, "reminder", "the visit had already started when it was processed")
+        return
+    _appointment_text(event, kind="reminder", purpose=Message.Purpose.AUTOMATED, extra=_visit_fields(event))
 
 
 STALE_ON_MY_WAY = timedelta(hours=1)  # an "on my way" that old is no news (a backlog, old demo work)
+LATE_DELIVERY = timedelta(minutes=5)  # a delivery later than this is late (an outage, a backlog)
 STALE_COMPLETED = timedelta(hours=12)
 
 
 @subscriber("job.en_route", name="crm.on_my_way_text")
 def on_my_way_text(event) -> None:
-    """The technician heads out: their first name and the estimated arrival. Not once the estimated
-    arrival has passed (a delivery hours late after an outage, a job entered after the fact)."""
-    eta = _when(event.data.get("eta"))
-    if (eta or event.occurred_at + STALE_ON_MY_WAY) < timezone.now():
+    """The technician heads out: their first name and the estimated arrival ("any minute now" when the
+    drive is a couple of minutes). A delivery on time always texts; a late one (an outage, a backlog)
+    does not once the estimated arrival has passed, or an hour after departure, and says so on the
+    job's and the customer's timelines."""
+    eta, minutes = _when(event.data.get("eta")), event.data.get("eta_minutes")
+    # When the technician left: the estimate less the drive (a departure entered after the fact is in
+    # the past), else when the milestone was published.
+    departed = eta - timedelta(minutes=minutes) if eta and minutes is not None else event.occurred_at
+    now = timezone.now()
+    late = now - departed
+    if late > LATE_DELIVERY and (eta or departed + STALE_ON_MY_WAY) < now:
+        after = round(late.total_seconds() / 60)
+        _not_sent(event, "on-my-way", f"it was processed {after} min after departure, past the arrival")
         return
     extra = {
         "technician": event.data.get("technician_first_name") or "your technician",
-        "eta": _eta_text(event.data.get("eta"), _zone(event.data.get("time_zone"))),
+        "eta": _eta_text(eta, departed, _zone(event.data.get("time_zone"))),
     }
     _appointment_text(event, kind="on_my_way", purpose=Message.Purpose.CARE, extra=extra)
+
+
+def _not_sent(event, kind: str, reason: str) -> None:
+    events.record_beside(
+        event,
+        "crm.text.skipped",
+        actor_label="texts",
+        summary=f"The {kind} text was not sent: {reason}.",
+        data={"kind": kind, "reason": reason},
+    )
 
 
 @subscriber("job.completed", name="crm.job_completed_text")
@@ -120,6 +141,7 @@ def job_completed_text(event) -> None:
     finished more than 12 hours ago (a completion entered late, old demo jobs)."""
     finished = _when(event.data.get("at")) or event.occurred_at
     if finished + STALE_COMPLETED < timezone.now():
+        _not_sent(event, "job-completed", "the work was finished over 12 hours before it was processed")
         return
     _appointment_text(event, kind="completed", purpose=Message.Purpose.CARE, extra={})
 
@@ -134,6 +156,7 @@ def _appointment_text(event, *, kind: str, purpose: str, extra: dict) -> Message
     customer = _customer(event.data.get("customer_id"))
     number = event.data.get("phone") or _textable_number(customer)
     if not number:
+        _not_sent(event, kind.replace("_", "-"), "the customer has no number that takes texts")
         return None
     fields = {"job_number": event.data.get("job_number") or "", **extra}
     return messaging.message_queue(
@@ -176,10 +199,14 @@ def _visit_fields(event) -> dict:
     return {"date": _day(start.date()), "window": f"at {_clock(start)}"}
 
 
-def _eta_text(eta: str | None, tz: ZoneInfo) -> str:
-    """{eta}: "around 9:40 AM", or "soon" when fsm could not place the technician or the address."""
-    when = _when(eta)
-    return f"around {_clock(timezone.localtime(when, tz))}" if when else "soon"
+def _eta_text(eta: datetime | None, departed: datetime, tz: ZoneInfo) -> str:
+    """{eta}: "around 9:40 AM"; "any minute now" when the drive is a couple of minutes or less (the
+    technician is next door); "soon" when fsm could not place the technician or the address."""
+    if eta is None:
+        return "soon"
+    if eta - departed <= timedelta(minutes=2):
+        return "any minute now"
+    return f"around {_clock(timezone.localtime(eta, tz))}"
 
 
 def _when(value: str | None) -> datetime | None:

@@ -95,6 +95,28 @@ def timeline_extend(
     return len(added)
 
 
+def record_beside(
+    event: Event, code: str, *, summary: str, actor_label: str = "", data: dict | None = None
+) -> Event:
+    """Note something about a milestone on every timeline it is on (its subject's and its links'): a
+    subscriber that decided not to act says why where staff will look (a text not sent)."""
+    note = Event.objects.create(
+        code=code,
+        actor_label=actor_label,
+        subject_type_id=event.subject_type_id,
+        subject_id=event.subject_id,
+        summary=summary[:300],
+        data={"about_event_id": event.pk, **(data or {})},
+    )
+    targets = {(event.subject_type_id, event.subject_id)} | set(
+        EventLink.objects.filter(event=event).values_list("target_type_id", "target_id")
+    )
+    EventLink.objects.bulk_create(
+        EventLink(event=note, target_type_id=ct, target_id=pk) for ct, pk in sorted(targets)
+    )
+    return note
+
+
 def publish(milestone: str, *, subject: models.Model, code: str = "", **kwargs) -> Event:
     """Record a business milestone; after commit it is delivered to every subscriber of `milestone`.
     EventError when the milestone is unknown or its data is not the declared payload."""

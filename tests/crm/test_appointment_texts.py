@@ -11,6 +11,7 @@ from crm.forms import MessagingSettingsForm
 from customers.services import consent_record
 from events import services as events
 from events.models import Delivery, Event
+from events.selectors import timeline_for
 from fsm import services
 from fsm.services import visit_reminders_publish
 from fsm.tasks import visit_reminders
@@ -60,6 +61,11 @@ def book(job, *, technicians=(), day=TUESDAY, actor=None):
             arrival_window_start=at(day, 9),
             arrival_window_end=at(day, 11),
         )
+
+
+def skipped(record) -> list[Event]:
+    """The reasons on a record's timeline that a customer text was not sent."""
+    return [event for event in timeline_for(record) if event.code == "crm.text.skipped"]
 
 
 def texts(kind: str) -> list[Message]:
@@ -130,6 +136,35 @@ def test_on_my_way_texts_the_technicians_first_name_and_arrival_time(job, tech, 
     assert (text.to_number, text.purpose, text.status) == (PHONE, "care", "sent")
 
 
+def test_a_technician_next_door_texts_arriving_any_minute_now(job, technician, dispatcher, committed):
+    """A 0-minute drive: the arrival estimate is the departure itself, so it has passed by the time a
+    worker delivers the milestone, a moment later. The rule for late deliveries must not drop it."""
+    here = (job.property.latitude, job.property.longitude)
+    marco = make_technician(user=technician, home=here)
+    book(job, technicians=[marco], actor=dispatcher)
+    with time_machine.travel(at(TUESDAY, 8, 30), tick=False) as clock, committed():
+        services.job_on_my_way(job=job, actor=marco)
+        clock.shift(3)  # the worker runs three seconds later
+    assert Event.objects.get(milestone="job.en_route").data["eta_minutes"] == 0
+    [text] = texts("on_my_way")
+    assert text.body.endswith("is on the way and should arrive any minute now.")
+    assert text.status == "sent"
+
+
+def test_an_on_my_way_delivered_hours_late_is_not_sent_and_the_job_says_why(job, tech, dispatcher, committed):
+    book(job, technicians=[tech], actor=dispatcher)
+    with time_machine.travel(at(TUESDAY, 8, 30), tick=False) as clock, committed():
+        services.job_on_my_way(job=job, actor=tech)
+        clock.shift(2 * 3600)  # a worker outage: delivered two hours later
+    assert texts("on_my_way") == []
+    assert Delivery.objects.get(subscriber="crm.on_my_way_text").status == "delivered"
+    [note] = skipped(job)
+    assert note.summary == (
+        "The on-my-way text was not sent: it was processed 120 min after departure, past the arrival."
+    )
+    assert len(skipped(job.customer)) == 1
+
+
 def test_work_entered_after_the_fact_texts_neither_on_my_way_nor_thanks(job, tech, dispatcher, committed):
     """The office records yesterday's visit today (or a backlog delivers hours late): no stale texts."""
     book(job, technicians=[tech], actor=dispatcher)
@@ -138,6 +173,8 @@ def test_work_entered_after_the_fact_texts_neither_on_my_way_nor_thanks(job, tec
         services.job_arrive(job=job, actor=tech, at=at(TUESDAY, 9))
         services.job_complete(job=job, actor=tech, completion_note="Capacitor replaced.", at=at(TUESDAY, 10))
     assert texts("on_my_way") == [] and texts("completed") == []
+    reasons = [e.summary for e in skipped(job)]
+    assert len(reasons) == 2 and all("was not sent" in reason for reason in reasons)
 
 
 def test_without_a_known_location_the_technician_arrives_soon(job, technician, dispatcher, committed):
@@ -195,6 +232,8 @@ def test_a_customer_without_a_textable_number_gets_nothing(office, business, tec
         book(job, technicians=[tech], actor=dispatcher)
     assert Delivery.objects.get(subscriber="crm.appointment_confirmation").status == "delivered"
     assert not Message.objects.exists()
+    [note] = skipped(job)
+    assert note.summary == "The confirmation text was not sent: the customer has no number that takes texts."
 
 
 # --- The day-before reminder -------------------------------------------------------------------------------
