@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from customers.models import Customer, Property
 from events.models import Delivery, Event, WorkerHeartbeat
+from messaging import outbox
 from users.access import public, role_required
 from users.models import User
 from users.roles import HOME_URL_NAMES, Role
@@ -38,7 +39,10 @@ def dashboard(request):
         "properties_total": Property.objects.filter(customer__merged_into__isnull=True).count(),
         "technicians": User.objects.filter(groups__name=Role.TECHNICIAN, is_active=True).count(),
         "failed_deliveries": Delivery.objects.filter(status=Delivery.Status.FAILED).count(),
-        "recent": Event.objects.select_related("actor").order_by("-occurred_at", "-pk")[:12],
+        # A message's delivery steps (sent, failed ...) are shown as its state on its one row.
+        "recent": Event.objects.exclude(code__in=outbox.OUTCOME_CODES)
+        .select_related("actor")
+        .order_by("-occurred_at", "-pk")[:12],
     }
     return render(request, "dashboard/owner.html", context)
 

@@ -2,6 +2,7 @@
 
 import re
 
+import phonenumbers
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
@@ -113,3 +114,13 @@ def _first_active_id(contacts: QuerySet) -> int | None:
         .values_list("customer_id", flat=True)
         .first()
     )
+
+
+def phone_national(number: str) -> str:
+    """+15125550199 -> (512) 555-0199; what is not a phone number comes back as it is."""
+    if not number:
+        return ""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(number), phonenumbers.PhoneNumberFormat.NATIONAL)
+    except phonenumbers.NumberParseException:
+        return number

@@ -13,6 +13,7 @@ The transports (messaging.transports) are chosen by channel in settings.MESSAGIN
 """
 
 import logging
+import textwrap
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from customers import services as customer_services
 from customers.models import Customer
+from customers.selectors import phone_national
 from events import services as events
 from events.services import enqueue
 
@@ -37,6 +39,8 @@ SWEEP_BATCH = 500
 SEND_TASKS = {Message.Channel.SMS: "messaging.tasks.send_text"}
 SEND_TASK = "messaging.tasks.send_message"
 S = Message.Status
+# The events a message's delivery adds after its first (timelines show them as the message's state).
+OUTCOME_CODES = ("crm.message.sent", "crm.message.failed", "crm.message.undelivered")
 
 
 def send_task(channel: str) -> str:
@@ -210,22 +214,16 @@ def _record_consent(message: Message, error: TransportError) -> None:
     )
 
 
-def recipient(message: Message) -> str:
-    return message.to_email if message.channel == Message.Channel.EMAIL else message.to_number
-
-
 def _record(message: Message, what: str, *, adopted: bool = False) -> None:
     noun = {Message.Channel.EMAIL: "E-mail", Message.Channel.CHAT: "Chat reply"}.get(message.channel, "Text")
     verb = {"sent": "sent to", "failed": "failed to", "suppressed": "not sent to"}[what]
-    what_said = message.subject if message.channel == Message.Channel.EMAIL else message.body[:120]
+    said = message.error_message or textwrap.shorten(message.subject or message.body, 120, placeholder=" …")
     events.record(
         f"crm.message.{what}",
         subject=message,
         actor_label=message.channel,
         links=[(Customer, message.customer_id), (Message.lead.field.related_model, message.lead_id)],
-        summary=f"{noun} {verb} {recipient(message) or 'the visitor'}: {message.error_message or what_said}"[
-            :200
-        ],
+        summary=f"{noun} {verb} {_party(message)}: {said}",
         data={
             "message_id": message.pk,
             "channel": message.channel,
@@ -236,6 +234,12 @@ def _record(message: Message, what: str, *, adopted: bool = False) -> None:
             "adopted": adopted,
         },
     )
+
+
+def _party(message: Message) -> str:
+    if message.channel == Message.Channel.EMAIL:
+        return message.to_email
+    return phone_national(message.to_number) or "the visitor"
 
 
 def outbox_sweep(*, now: datetime | None = None, queued_grace: timedelta = QUEUED_GRACE) -> int:

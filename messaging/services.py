@@ -9,6 +9,7 @@ number that asked to stop in a sentence gets no automated or marketing text unti
 
 import logging
 import re
+import textwrap
 from datetime import datetime
 
 from django.conf import settings
@@ -266,18 +267,32 @@ def _preview(message: Message) -> str:
 def _record(message: Message, actor, what: str) -> None:
     noun = "E-mail" if message.channel == Message.Channel.EMAIL else "Text"
     verb = {"queued": f"{noun} to", "suppressed": f"{noun} not sent to", "received": f"{noun} from"}[what]
-    number = message.to_number if message.direction == Message.Direction.OUTBOUND else message.from_number
-    if message.channel == Message.Channel.EMAIL:
-        number = message.to_email if message.direction == Message.Direction.OUTBOUND else message.from_email
+    summary = f"{verb} {message_party(message)}: {message_gist(message)}"
     events.record(
         f"crm.message.{what}",
         subject=message,
         actor=actor,
         actor_label="" if actor else "messaging",
         links=[message.customer, message.lead],
-        summary=f"{verb} {number}: {message.body[:120]}",
+        summary=summary,
         data={"message_id": message.pk, "purpose": message.purpose, "status": message.status},
     )
+
+
+def message_party(message: Message) -> str:
+    """Who the message is to (outbound) or from (inbound): a national number or an address."""
+    outbound = message.direction == Message.Direction.OUTBOUND
+    if message.channel == Message.Channel.EMAIL:
+        return message.to_email if outbound else message.from_email
+    return customer_selectors.phone_national(message.to_number if outbound else message.from_number)
+
+
+def message_gist(message: Message, width: int = 120) -> str:
+    """The text (an e-mail's subject first) cut at a word to `width` characters."""
+    text = message.body
+    if message.channel == Message.Channel.EMAIL and message.subject:
+        text = f"{message.subject}: {text}"
+    return textwrap.shorten(text, width, placeholder=" …")
 
 
 def conversation_mark_read(*, conversation: Conversation) -> None:

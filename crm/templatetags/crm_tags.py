@@ -1,5 +1,6 @@
-import phonenumbers
 from django import template
+
+from customers.selectors import phone_national
 
 register = template.Library()
 
@@ -21,9 +22,4 @@ def short_duration(seconds) -> str:
 @register.filter
 def national(e164: str) -> str:
     """+15125550199 -> (512) 555-0199."""
-    if not e164:
-        return ""
-    try:
-        return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.NATIONAL)
-    except phonenumbers.NumberParseException:
-        return e164
+    return phone_national(e164)
