@@ -26,7 +26,9 @@ from .selectors import job_actions_for, jobs_visible_to
 PAGE_SIZE = 25
 SUGGESTIONS = 5
 SUGGEST_DAYS = 5
-OFFICE_ACTIONS = ("dispatch", "resume", "hold", "cancel")  # the crew's buttons live on the phone
+# The crew's buttons live on the phone; the office completes a job on site for them (a tech whose
+# phone died, a requirement the office waives with a reason).
+OFFICE_ACTIONS = ("dispatch", "resume", "complete", "hold", "cancel")
 JOB_NUMBER = re.compile(r"^j?-?\s*(\d+)$", re.IGNORECASE)
 
 

@@ -136,6 +136,11 @@ class JobType(models.Model):
     )
     checklist = models.JSONField(default=list, blank=True, help_text="Item texts, in order.")
     is_active = models.BooleanField(default=True)
+    # What completing a job of this type requires (the owner chooses; the office may complete without,
+    # with a reason on the job's timeline).
+    requires_checklist = models.BooleanField(default=False, help_text="Every checklist item ticked.")
+    requires_signature = models.BooleanField(default=False, help_text="The customer's signature.")
+    requires_photo = models.BooleanField(default=False, help_text="At least one photo.")
 
     class Meta:
         ordering = ["name"]

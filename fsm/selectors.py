@@ -92,6 +92,24 @@ def job_checklist(job: Job) -> list[tuple[str, ChecklistResult | None]]:
     return [(item, results.get(item)) for item in items]
 
 
+def job_completion_missing(job: Job) -> list[str]:
+    """What the job type requires before completion that the job does not have yet, in words
+    ("every checklist item (1 of 3 ticked)", "the customer's signature", "a photo"); empty when ready."""
+    kind = job.job_type
+    if kind is None:
+        return []
+    missing = []
+    if kind.requires_checklist and kind.checklist:
+        done = job.checklist_results.filter(done=True, item__in=kind.checklist).count()
+        if done < len(kind.checklist):
+            missing.append(f"every checklist item ({done} of {len(kind.checklist)} ticked)")
+    if kind.requires_signature and not job.signatures.exists():
+        missing.append("the customer's signature")
+    if kind.requires_photo and not job.photos.exists():
+        missing.append("a photo")
+    return missing
+
+
 # --- The dispatch board ----------------------------------------------------------------------------
 
 

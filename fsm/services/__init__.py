@@ -14,7 +14,7 @@ ApplicationError (400, `field` names the input at fault) for everything else.
     reminders  visit_reminders_publish (the day-before reminder, from the periodic task)
     timeclock  clock_in, clock_out
     onsite     note_add, photo_add, signature_add, checklist_toggle
-    setup      skill_save, technician_profile_save, job_type_save, equipment_save
+    setup      skill_save, technician_profile_save, job_type_save, job_type_requirements_set, equipment_save
 """
 
 from .booking import Booking, job_book
@@ -36,7 +36,13 @@ from .jobs import (
 )
 from .onsite import checklist_toggle, note_add, photo_add, signature_add
 from .reminders import visit_reminders_publish
-from .setup import equipment_save, job_type_save, skill_save, technician_profile_save
+from .setup import (
+    equipment_save,
+    job_type_requirements_set,
+    job_type_save,
+    skill_save,
+    technician_profile_save,
+)
 from .timeclock import clock_in, clock_out
 from .visits import (
     ARRIVAL_MISSED,

@@ -20,6 +20,7 @@ from users.roles import Role
 
 from ..geo import Travel, point_of
 from ..models import DISPATCH_ROLES, Job, JobType, Priority, Visit
+from ..selectors import job_completion_missing
 from ._base import (
     Forbidden,
     aware,
@@ -354,17 +355,33 @@ def job_arrive(*, job: Job, actor, visit: Visit | None = None, at: datetime | No
     return job
 
 
-def job_complete(*, job: Job, actor, completion_note: str, at: datetime | None = None) -> Job:
-    """The work is done. A completion note is required. Publishes job.completed (with origin_lead_id)."""
+def job_complete(
+    *, job: Job, actor, completion_note: str, at: datetime | None = None, override_reason: str = ""
+) -> Job:
+    """The work is done. A completion note is required, and what the job type requires (checklist,
+    signature, photo: `selectors.job_completion_missing`); the office may complete without it by giving
+    `override_reason`, which goes on the job's timeline. Publishes job.completed (with origin_lead_id)."""
     note = (completion_note or "").strip()
     if not note:
         raise ApplicationError("Say what was done.", field="completion_note", code="required")
+    override_reason = (override_reason or "").strip()[:300]
     at = aware(at, "at") or timezone.now()
     with transaction.atomic():
         job = lock_job(job)
         if _already(job, Job.State.COMPLETED, actor):
             return job
         check_transition(job, "complete", actor)
+        missing = job_completion_missing(job)
+        if missing and not override_reason:
+            raise ApplicationError(
+                f"Before completing, add {_and_list(missing)}.",
+                field="requirements",
+                code="requirements_missing",
+            )
+        if missing:
+            require_role(
+                actor, DISPATCH_ROLES, "Only the office can complete a job without what it requires."
+            )
         done = visits_move(
             job, states=(Visit.State.ON_SITE,), transition="complete", stamp="completed_at", at=at
         )
@@ -374,9 +391,21 @@ def job_complete(*, job: Job, actor, completion_note: str, at: datetime | None =
         job.complete()
         job.completion_note, job.completed_at = note, at
         job.save()
+        if missing:
+            record(
+                job,
+                "fsm.job.requirements_waived",
+                actor=actor,
+                summary=f"Completed without {_and_list(missing)}: {override_reason}",
+                data={"missing": missing, "reason": override_reason},
+            )
         data = _moved(job, before, completion_note=note, visit_ids=[v.pk for v in done], at=at.isoformat())
         publish(job, "job.completed", actor=actor, summary=f"Completed: {note[:120]}", data=data)
     return job
+
+
+def _and_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def job_pause(*, job: Job, actor, reason: str = "", at: datetime | None = None) -> Job:

@@ -146,6 +146,34 @@ def job_type_save(
     return job_type
 
 
+def job_type_requirements_set(
+    *, actor, job_type: JobType, checklist: bool, signature: bool, photo: bool
+) -> JobType:
+    """What completing a job of this type requires (the owner's call): every checklist item ticked,
+    the customer's signature, a photo. The technician is told what is missing; the office may waive it
+    with a reason (jobs.job_complete)."""
+    require_role(actor, (Role.OWNER,), "Only the owner decides what completing a job requires.")
+    wanted = {"requires_checklist": checklist, "requires_signature": signature, "requires_photo": photo}
+    if checklist and not job_type.checklist:
+        raise ApplicationError(f"{job_type.name} has no checklist to require.", field="requires_checklist")
+    with transaction.atomic():
+        job_type = JobType.objects.select_for_update().get(pk=job_type.pk)
+        if all(getattr(job_type, name) == value for name, value in wanted.items()):
+            return job_type
+        for name, value in wanted.items():
+            setattr(job_type, name, bool(value))
+        job_type.save(update_fields=list(wanted))
+        required = [label for label, on in zip(("checklist", "signature", "photo"), wanted.values()) if on]
+        events.record(
+            "fsm.job_type.requirements_set",
+            subject=job_type,
+            actor=actor,
+            summary=f"{job_type.name}: completing requires {', '.join(required) or 'a note only'}",
+            data={name: bool(value) for name, value in wanted.items()},
+        )
+    return job_type
+
+
 def _require_may_edit_equipment(prop: Property, actor) -> None:
     if not is_person(actor) or actor.has_role(*DISPATCH_ROLES):
         return

@@ -21,6 +21,7 @@ from customers.selectors import customers_visible_to, get_customer_for_user, pro
 from customers.services import PropertyIn
 from events.selectors import timeline_for
 from users.access import role_required
+from users.roles import Role
 
 from .. import services
 from ..errors import SchedulingConflict
@@ -42,7 +43,13 @@ from ..jobs import (
     technician_choices,
 )
 from ..models import DISPATCH_ROLES, Equipment, Job, JobPhoto, JobSignature, JobType
-from ..selectors import get_job_for_user, job_checklist, jobs_visible_to, property_history
+from ..selectors import (
+    get_job_for_user,
+    job_checklist,
+    job_completion_missing,
+    jobs_visible_to,
+    property_history,
+)
 from . import stored_file_response
 
 LEAD_POLL_TRIES = 30  # every 2 s: a minute, then the page says where to look
@@ -57,6 +64,28 @@ def _today(request) -> date:
 
 
 # --- The list ------------------------------------------------------------------------------------------
+
+
+@role_required(Role.OWNER)
+def job_types_view(request):
+    """The owner's job types: what completing a job of each type requires (checklist, signature, photo)."""
+    if request.method == "POST":
+        job_type = get_object_or_404(JobType, pk=_int(request.POST.get("job_type")) or 0)
+        try:
+            services.job_type_requirements_set(
+                actor=request.user,
+                job_type=job_type,
+                checklist="requires_checklist" in request.POST,
+                signature="requires_signature" in request.POST,
+                photo="requires_photo" in request.POST,
+            )
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"{job_type.name}: saved.")
+        return redirect(reverse("job-types") + f"#job-type-{job_type.pk}")
+    job_types = JobType.objects.select_related("required_skill").order_by("-is_active", "name")
+    return render(request, "fsm/job_types.html", {"job_types": job_types})
 
 
 @role_required(*DISPATCH_ROLES)
@@ -97,6 +126,7 @@ def _render_job(request, pk: int, *, visit_form=None, details_form=None, conflic
         "overlaps": [c for c in conflicts if c.blocking],
         "other_conflicts": [c for c in conflicts if not c.blocking],
         "checklist": job_checklist(job),
+        "completion_missing": job_completion_missing(job) if job.state == Job.State.ON_SITE else [],
         "timeline": timeline_for(job),
         "history": property_history(prop=job.property) if job.property_id else None,
     }
@@ -147,6 +177,13 @@ def _act(request, job: Job, action: str) -> str:
         job = SIMPLE_ACTIONS[action](job=job, actor=request.user)
     elif action in REASON_ACTIONS:
         job = REASON_ACTIONS[action](job=job, actor=request.user, reason=request.POST.get("reason", ""))
+    elif action == "complete":
+        job = services.job_complete(
+            job=job,
+            actor=request.user,
+            completion_note=request.POST.get("completion_note", ""),
+            override_reason=request.POST.get("override_reason", ""),
+        )
     elif action == "cancel_visit":
         visit = get_object_or_404(job.visits, pk=request.POST.get("visit") or 0)
         services.visit_cancel(visit=visit, actor=request.user, reason=request.POST.get("reason", ""))
@@ -478,6 +515,7 @@ def equipment_block(request, pk: int):
 
 urlpatterns = [
     path("jobs/", job_list_view, name="job-list"),
+    path("jobs/types/", job_types_view, name="job-types"),
     path("jobs/new/", job_create, name="job-create"),
     path("jobs/suggest/", job_suggest, name="job-suggest"),
     path("jobs/visit-fields/", job_visit_fields, name="job-visit-fields"),

@@ -27,7 +27,16 @@ from users.access import role_required
 from users.roles import Role
 
 TEMPLATE = "fsm/tech_job.html"
-FORM_FIELDS = {"completion_note", "text", "image", "caption", "data_url", "signer_name", "item"}
+FORM_FIELDS = {
+    "completion_note",
+    "requirements",
+    "text",
+    "image",
+    "caption",
+    "data_url",
+    "signer_name",
+    "item",
+}
 BUTTONS = {  # action -> (label, url name, style)
     "on_my_way": ("On my way", "tech-job-on-my-way", "primary"),
     "arrive": ("Arrived", "tech-job-arrive", "primary"),
@@ -124,6 +133,7 @@ def _job_context(user, job: Job, errors: dict | None, values) -> dict:
         "maps_url": tech.maps_url(job.property),
         "checklist": checklist,
         "checklist_done": sum(1 for _, result in checklist if result and result.done),
+        "completion_missing": selectors.job_completion_missing(job) if job.state == Job.State.ON_SITE else [],
         "equipment": history.equipment if history else [],
         "history": tech.history_jobs(history.jobs, job) if history else [],
         "job_time": tech.job_time(job=job, technician=user),
