@@ -84,6 +84,7 @@ __all__ = [
     "job_pause",
     "job_resume",
     "job_type_for_service",
+    "job_type_requirements_set",
     "job_type_save",
     "job_update",
     "note_add",

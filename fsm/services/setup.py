@@ -163,7 +163,11 @@ def job_type_requirements_set(
         for name, value in wanted.items():
             setattr(job_type, name, bool(value))
         job_type.save(update_fields=list(wanted))
-        required = [label for label, on in zip(("checklist", "signature", "photo"), wanted.values()) if on]
+        required = [
+            label
+            for label, on in zip(("checklist", "signature", "photo"), wanted.values(), strict=True)
+            if on
+        ]
         events.record(
             "fsm.job_type.requirements_set",
             subject=job_type,
