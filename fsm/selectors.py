@@ -92,6 +92,11 @@ def job_checklist(job: Job) -> list[tuple[str, ChecklistResult | None]]:
     return [(item, results.get(item)) for item in items]
 
 
+def and_list(items: list[str]) -> str:
+    """["a", "b", "c"] -> "a, b and c"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def job_completion_missing(job: Job) -> list[str]:
     """What the job type requires before completion that the job does not have yet, in words
     ("every checklist item (1 of 3 ticked)", "the customer's signature", "a photo"); empty when ready."""

@@ -20,7 +20,7 @@ from users.roles import Role
 
 from ..geo import Travel, point_of
 from ..models import DISPATCH_ROLES, Job, JobType, Priority, Visit
-from ..selectors import job_completion_missing
+from ..selectors import and_list, job_completion_missing
 from ._base import (
     Forbidden,
     aware,
@@ -374,7 +374,7 @@ def job_complete(
         missing = job_completion_missing(job)
         if missing and not override_reason:
             raise ApplicationError(
-                f"Before completing, add {_and_list(missing)}.",
+                f"Before completing, add {and_list(missing)}.",
                 field="requirements",
                 code="requirements_missing",
             )
@@ -396,16 +396,12 @@ def job_complete(
                 job,
                 "fsm.job.requirements_waived",
                 actor=actor,
-                summary=f"Completed without {_and_list(missing)}: {override_reason}",
+                summary=f"Completed without {and_list(missing)}: {override_reason}",
                 data={"missing": missing, "reason": override_reason},
             )
         data = _moved(job, before, completion_note=note, visit_ids=[v.pk for v in done], at=at.isoformat())
         publish(job, "job.completed", actor=actor, summary=f"Completed: {note[:120]}", data=data)
     return job
-
-
-def _and_list(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def job_pause(*, job: Job, actor, reason: str = "", at: datetime | None = None) -> Job:

@@ -44,6 +44,7 @@ from ..jobs import (
 )
 from ..models import DISPATCH_ROLES, Equipment, Job, JobPhoto, JobSignature, JobType
 from ..selectors import (
+    and_list,
     get_job_for_user,
     job_checklist,
     job_completion_missing,
@@ -116,6 +117,10 @@ def _blank_visit_form(job: Job, today: date) -> VisitForm:
     return VisitForm(prefix="visit", initial=initial)
 
 
+def _completion_missing(job: Job) -> list[str]:
+    return job_completion_missing(job) if job.state == Job.State.ON_SITE else []
+
+
 def _render_job(request, pk: int, *, visit_form=None, details_form=None, conflicts=()):
     job = get_job_for_user(request.user, pk)
     context = {
@@ -126,7 +131,7 @@ def _render_job(request, pk: int, *, visit_form=None, details_form=None, conflic
         "overlaps": [c for c in conflicts if c.blocking],
         "other_conflicts": [c for c in conflicts if not c.blocking],
         "checklist": job_checklist(job),
-        "completion_missing": job_completion_missing(job) if job.state == Job.State.ON_SITE else [],
+        "completion_missing": and_list(missing) if (missing := _completion_missing(job)) else "",
         "timeline": timeline_for(job),
         "history": property_history(prop=job.property) if job.property_id else None,
     }

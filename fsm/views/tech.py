@@ -123,6 +123,7 @@ def _job_context(user, job: Job, errors: dict | None, values) -> dict:
     visit = tech.my_visit(job, user)
     history = selectors.property_history(prop=job.property) if job.property_id else None
     checklist = selectors.job_checklist(job)
+    missing = selectors.job_completion_missing(job) if job.state == Job.State.ON_SITE else []
     return {
         "job": job,
         "visit": visit,
@@ -133,7 +134,8 @@ def _job_context(user, job: Job, errors: dict | None, values) -> dict:
         "maps_url": tech.maps_url(job.property),
         "checklist": checklist,
         "checklist_done": sum(1 for _, result in checklist if result and result.done),
-        "completion_missing": selectors.job_completion_missing(job) if job.state == Job.State.ON_SITE else [],
+        "completion_missing": missing,
+        "completion_missing_text": selectors.and_list(missing) if missing else "",
         "equipment": history.equipment if history else [],
         "history": tech.history_jobs(history.jobs, job) if history else [],
         "job_time": tech.job_time(job=job, technician=user),

@@ -141,3 +141,45 @@ def test_a_technician_runs_a_visit_on_the_phone_and_another_technician_gets_404(
         screenshot(other, "tech-other-technician-404")
     finally:
         context.close()
+
+
+def test_a_job_type_that_requires_a_signature_tells_the_technician_before_completing(
+    phone_page, live_server, visit_today
+):
+    """The owner made AC repair require the whole checklist and a signature: the phone says so, and
+    completing without them is refused with what is missing, next to the note."""
+    page, job = phone_page, visit_today
+    job.job_type.requires_checklist = job.job_type.requires_signature = True
+    job.job_type.save()
+    login(page, live_server, "e2e_jake", PASSWORD)
+    page.goto(f"{live_server.url}/my-day/jobs/{job.pk}/")
+    page.get_by_role("button", name="Arrived").click()
+    state = page.get_by_test_id("job-state")
+    expect(state).to_have_text("On site")
+
+    hint = page.get_by_test_id("completion-hint")
+    expect(hint).to_have_text(
+        "To complete, add every checklist item (0 of 2 ticked) and the customer's signature."
+    )
+    page.get_by_test_id("complete-toggle").click()
+    expect(page.get_by_test_id("completion-missing")).to_contain_text("The customer's signature")
+    page.get_by_label("What did you do?").fill("Replaced the capacitor.")
+    page.get_by_role("button", name="Complete the job").click()
+    expect(page.get_by_test_id("completion-missing")).to_contain_text(
+        "Before completing, add every checklist item (0 of 2 ticked) and the customer's signature."
+    )
+    screenshot(page, "tech-job-completion-requirements")  # the refused POST: no reload at another size
+    expect(state).to_have_text("On site")
+
+    page.get_by_test_id("complete-toggle").click()  # "Not yet": fold the form, back to the page
+    page.get_by_label("Check the filter").check()
+    page.get_by_label("Test the thermostat").check()
+    sign(page)
+    page.get_by_label("Signer's name").fill("Megan Miller")
+    page.get_by_role("button", name="Save signature").click()
+    expect(page.locator(".t-signed figcaption")).to_contain_text("Megan Miller")
+    expect(page.get_by_test_id("completion-hint")).to_have_count(0)
+    page.get_by_test_id("complete-toggle").click()
+    page.get_by_label("What did you do?").fill("Replaced the capacitor.")
+    page.get_by_role("button", name="Complete the job").click()
+    expect(state).to_have_text("Completed")
