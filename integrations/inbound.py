@@ -67,17 +67,6 @@ def inbound_accept(
     return Accepted(inbound, True)
 
 
-def _insert(row: InboundLead) -> InboundLead:
-    """One autocommitted INSERT (in a savepoint inside a caller's transaction), then queue the capture."""
-    if transaction.get_connection().in_atomic_block:
-        with transaction.atomic():
-            row.save(force_insert=True)
-    else:
-        row.save(force_insert=True)
-    transaction.on_commit(lambda: enqueue("integrations.tasks.process_inbound_lead", row.pk))
-    return row
-
-
 def _existing(source: Source, external_id: str, idempotency_key: str) -> InboundLead | None:
     if external_id:
         found = InboundLead.objects.filter(source=source, external_id=external_id).first()
@@ -89,9 +78,13 @@ def _existing(source: Source, external_id: str, idempotency_key: str) -> Inbound
 
 
 def inbound_process(*, inbound_id: int) -> InboundLead:
-    """Capture a stored delivery as a lead, once. Safe to run twice."""
+    """Capture a stored delivery as a lead, once. Safe to run twice. Only the delivery's row is locked
+    (`of=("self",)`): the lead source joined in is read, never locked, so accepts and other captures
+    of the same source never queue behind this one."""
     with transaction.atomic():
-        inbound = InboundLead.objects.select_for_update().select_related("source").get(pk=inbound_id)
+        inbound = (
+            InboundLead.objects.select_for_update(of=("self",)).select_related("source").get(pk=inbound_id)
+        )
         if inbound.status != InboundLead.Status.PENDING:
             return inbound
         inbound.attempts += 1

@@ -79,3 +79,20 @@ def test_a_delivery_that_keeps_failing_is_marked_failed_with_the_error(source):
     assert result.status == "failed" and result.attempts == inbound.MAX_ATTEMPTS
     assert "not a valid phone number" in result.last_error
     assert not Lead.objects.exists()
+
+
+def test_the_capture_locks_the_delivery_and_never_its_source(
+    require_postgres, source, django_capture_on_commit_callbacks
+):
+    """A lock on the source row would queue every accept's COMMIT and every other capture behind it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    accepted = _accept(source)
+    with CaptureQueriesContext(connection) as queries:
+        inbound.inbound_process(inbound_id=accepted.inbound.pk)
+
+    [lock] = [
+        q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"] and "inboundlead" in q["sql"]
+    ]
+    assert lock.endswith('FOR UPDATE OF "integrations_inboundlead"')
