@@ -240,6 +240,12 @@ class Lead(FSMModelMixin, models.Model):
         return self.state in self.OPEN_STATES
 
     @builtins.property
+    def capture_warnings(self) -> list[str]:
+        """What the channel ignored or could not read when the lead came in (unknown fields, an address
+        it could not split): stored with the raw payload as `_warnings`."""
+        return [str(w) for w in (self.raw_payload or {}).get("_warnings") or []]
+
+    @builtins.property
     def response_seconds(self) -> float | None:
         if self.first_response_at is None:
             return None

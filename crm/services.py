@@ -13,6 +13,7 @@ from django_fsm import can_proceed, has_transition_perm
 from common.errors import ApplicationError
 from customers import selectors as customer_selectors
 from customers import services as customer_services
+from customers.addresses import address_parts
 from customers.models import Customer
 from events import services as events
 from users.models import User
@@ -162,6 +163,38 @@ def _existing_lead(source: Source, external_id: str, idempotency_key: str) -> Le
             if found is not None:
                 return Lead.objects.get(pk=found)
     return None
+
+
+def contact_address_line(contact: LeadIn, line: str) -> None:
+    """A one-line address ("12 Elm St, Austin, TX 78704", or only the street beside a separate city, state
+    and ZIP) fills the address parts the channel did not send. One that still leaves a part missing is
+    kept in the lead's message and named in its warnings: the lead comes in, and the office sees the
+    address as it was given."""
+    line = (line or "").strip()
+    if not line or contact.has_address():
+        return
+    parts = address_parts(line)
+    for name in ("street", "unit", "city", "state", "zip_code"):
+        if not getattr(contact, name):
+            setattr(contact, name, getattr(parts, name))
+    missing = [label for name, label in ADDRESS_PARTS if not getattr(contact, name)]
+    if missing:
+        contact.warnings.append(
+            f'The address "{line[:200]}" could not be read in full (no {" or ".join(missing)} found): send '
+            '"street, city, ST 12345", or street, city, state and zip as separate fields.'
+        )
+        contact.message = "\n\n".join(part for part in (contact.message, f"Address as given: {line}") if part)
+
+
+ADDRESS_PARTS = (("street", "street"), ("city", "city"), ("state", "state"), ("zip_code", "ZIP"))
+
+
+def unknown_fields_warnings(payload: dict, known: set[str]) -> list[str]:
+    """One warning per field of `payload` that the channel does not read (it stays in the raw payload)."""
+    return [
+        f'"{key}" is not a field this channel reads: ignored (kept in the raw payload).'
+        for key in sorted(set(payload) - known, key=str)
+    ]
 
 
 def contact_normalize(contact: LeadIn) -> tuple[str, str]:
