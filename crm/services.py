@@ -428,7 +428,10 @@ def _transition(
     changes: dict | None = None,
     data: dict | None = None,
     actor_label: str = "",
+    why: str = "",
 ) -> Lead:
+    """One state change: locked, checked against the machine and the actor's role, saved, logged (`why`
+    says on the timeline what it happened for, e.g. "while booking")."""
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
         if lead.state == TARGETS[action]:
@@ -459,7 +462,7 @@ def _transition(
             "to": lead.state,
             **(data or {}),
         }
-        summary = f"Lead {VERBS[action]} ({before} → {lead.state})"
+        summary = f"Lead {VERBS[action]}{f' {why}' if why else ''} ({before} → {lead.state})"
         if action in MILESTONES:
             events.publish(
                 MILESTONES[action],
@@ -490,13 +493,13 @@ def lead_mark_contacted(*, lead: Lead, actor, channel: str = "manual") -> Lead:
     return _transition(lead=lead, action="mark_contacted", actor=actor, changes=changes)
 
 
-def lead_qualify(*, lead: Lead, actor) -> Lead:
+def lead_qualify(*, lead: Lead, actor, why: str = "") -> Lead:
     changes = (
         {}
         if lead.first_response_at
         else {"first_response_at": timezone.now(), "first_response_channel": "manual"}
     )
-    return _transition(lead=lead, action="qualify", actor=actor, changes=changes)
+    return _transition(lead=lead, action="qualify", actor=actor, changes=changes, why=why)
 
 
 def lead_book(
@@ -515,6 +518,9 @@ def lead_book(
 
     A slot (technician, start, end: all three or none, e.g. from fsm's open times) asks fsm.job_from_lead
     to schedule the visit too; if the time is gone by then, the job waits in the unscheduled queue.
+
+    A new or contacted lead is qualified on the way (office staff book on the first call), in the same
+    transaction, and the timeline says so ("Lead qualified while booking").
     """
     if window_start and window_end and window_end <= window_start:
         raise ApplicationError("The window must end after it starts.", field="window_end")
@@ -541,7 +547,11 @@ def lead_book(
         "booking_notes": notes,
         "booked_at": timezone.now(),
     }
-    return _transition(lead=lead, action="book", actor=actor, changes=changes, data=data)
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        if lead.state in Lead.QUALIFIED_WHILE_BOOKING:
+            lead = lead_qualify(lead=lead, actor=actor, why="while booking")
+        return _transition(lead=lead, action="book", actor=actor, changes=changes, data=data)
 
 
 def _booking_slot(technician_id: int | None, start: datetime | None, end: datetime | None) -> dict | None:
