@@ -27,6 +27,9 @@ node_modules/.installed: package.json package-lock.json
 # The port of the web server: `PORT=8100 make run`. Links and webhook URLs the app prints follow it
 # (PUBLIC_BASE_URL, unless set).
 PORT ?= 8000
+# Where `make run` keeps its runtime files (the filesystem broker's folders, beat's schedule), whatever the
+# broker; config/settings.py reads the same variable.
+export RUN_DIR ?= $(CURDIR)/.run
 
 run: install
 	$(PY) manage.py migrate --noinput
@@ -36,6 +39,7 @@ run: install
 # What `make run` starts once the database is ready: web, Celery worker and beat (Procfile.dev; honcho
 # gives the first process, web, the port -p says).
 serve:
+	@mkdir -p "$(RUN_DIR)"
 	@echo ""
 	@echo "  Open http://127.0.0.1:$(PORT) and log in as any demo user, password demo-pass-2026:"
 	@echo "    owner, office, dispatcher, tech1 ... tech8 (technicians, on a phone: /my-day/)"
@@ -69,4 +73,4 @@ bench: install
 	$(PY) bench/customers_search.py
 
 clean:
-	rm -rf .run db.sqlite3* staticfiles test-artifacts
+	rm -rf "$(RUN_DIR)" .run db.sqlite3* staticfiles test-artifacts

@@ -13,9 +13,9 @@ from csp.constants import NONCE, NONE, SELF
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-RUN_DIR = BASE_DIR / ".run"
 
 env = environ.Env()
+RUN_DIR = Path(env("RUN_DIR", default=str(BASE_DIR / ".run")))  # `make run`'s files: broker, beat schedule
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-key-not-for-production-0123456789-abcdefghijklmnop")

@@ -6,12 +6,15 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import missing_service
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -51,7 +54,24 @@ class Served:
             cwd=REPO, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             start_new_session=True,
         )  # fmt: skip
-        self.output = ""
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for_line(self, text: str, seconds: float = 60) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and self.process.poll() is None:
+            if text in self.output:
+                return True
+            time.sleep(0.3)
+        return text in self.output
 
     def wait_for_web(self, seconds: float = 60) -> bool:
         deadline = time.monotonic() + seconds
@@ -64,10 +84,11 @@ class Served:
     def ctrl_c(self) -> int:
         os.killpg(self.process.pid, signal.SIGINT)
         try:
-            self.output, _ = self.process.communicate(timeout=30)
+            self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
-            self.output, _ = self.process.communicate()
+            self.process.wait()
+        time.sleep(0.2)  # the reader thread takes the last lines
         return self.process.returncode
 
 
@@ -83,7 +104,7 @@ def serve(tmp_path):
     for served in started:
         if served.process.poll() is None:
             os.killpg(served.process.pid, signal.SIGKILL)
-            served.process.communicate()
+            served.process.wait()
 
 
 def test_make_run_serves_on_the_port_given_and_prints_that_url(serve):
@@ -92,3 +113,13 @@ def test_make_run_serves_on_the_port_given_and_prints_that_url(serve):
     served.ctrl_c()
     assert f"Open http://127.0.0.1:{served.port} " in served.output
     assert f"Starting development server at http://127.0.0.1:{served.port}/" in served.output
+
+
+def test_make_run_with_redis_starts_beat_as_cleanly_as_the_default(serve, request, tmp_path):
+    redis_url = os.environ.get("REDIS_URL") or missing_service(request, "needs REDIS_URL (a Redis server)")
+    served = serve(REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url)
+    assert served.wait_for_web()
+    assert served.wait_for_line("Scheduler: Sending due task"), served.output[-3000:]
+    assert list((tmp_path / "run").glob("celerybeat-schedule*")), "beat keeps its schedule in RUN_DIR"
+    assert "stopped (rc=" not in served.output, served.output[-3000:]
+    served.ctrl_c()
