@@ -45,8 +45,11 @@ serve:
 	@echo "    owner, office, dispatcher, tech1 ... tech8 (technicians, on a phone: /my-day/)"
 	@echo "  Web, Celery worker and beat run below; Ctrl-C stops all three."
 	@echo ""
-	DJANGO_DEBUG=1 PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} \
-		.venv/bin/honcho start -f Procfile.dev -p $(PORT)
+	@# Ctrl-C (or a SIGTERM) is how this stops: honcho then exits 130 (143), which is a clean stop, not an
+	@# error for make to report.
+	@DJANGO_DEBUG=1 PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} \
+		.venv/bin/honcho start -f Procfile.dev -p $(PORT); code=$$?; \
+		if [ $$code = 130 ] || [ $$code = 143 ]; then echo "  Stopped."; exit 0; fi; exit $$code
 
 lint: install
 	.venv/bin/ruff check .

@@ -36,15 +36,17 @@ def _answers(url: str) -> bool:
 
 
 class Served:
-    def __init__(self, tmp_path: Path, **env: str):
+    def __init__(self, tmp_path: Path, **env: str | None):
+        """`env` adds to the test's environment; None takes a variable out."""
         self.port = _free_port()
-        self.env = {
+        variables = {
             **os.environ,
             "PORT": str(self.port),
             "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
             "RUN_DIR": str(tmp_path / "run"),
             **env,
         }
+        self.env = {name: value for name, value in variables.items() if value is not None}
         subprocess.run(
             [str(REPO / ".venv/bin/python"), "manage.py", "migrate", "--noinput", "-v0"],
             cwd=REPO, env=self.env, check=True,
@@ -96,7 +98,7 @@ class Served:
 def serve(tmp_path):
     started = []
 
-    def start(**env: str) -> Served:
+    def start(**env: str | None) -> Served:
         started.append(Served(tmp_path, **env))
         return started[-1]
 
@@ -123,3 +125,15 @@ def test_make_run_with_redis_starts_beat_as_cleanly_as_the_default(serve, reques
     assert list((tmp_path / "run").glob("celerybeat-schedule*")), "beat keeps its schedule in RUN_DIR"
     assert "stopped (rc=" not in served.output, served.output[-3000:]
     served.ctrl_c()
+
+
+def test_make_run_starts_and_stops_with_ctrl_c_without_noise(serve):
+    """The default broker (no REDIS_URL): no kombu warning about a missing hostname on each connection,
+    and Ctrl-C is a clean stop, not `make: *** Error 130` (or 143)."""
+    served = serve(REDIS_URL=None, CELERY_BROKER_URL=None)
+    assert served.wait_for_web()
+    assert served.wait_for_line("Scheduler: Sending due task"), served.output[-3000:]
+    served.ctrl_c()
+    assert "No hostname was supplied" not in served.output
+    assert "make: ***" not in served.output and "Traceback" not in served.output, served.output[-3000:]
+    assert served.output.rstrip().endswith("Stopped.")
