@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import redis
 
 from tests.conftest import missing_service
 
@@ -103,10 +104,9 @@ def serve(tmp_path):
         return started[-1]
 
     yield start
-    for served in started:
+    for served in started:  # honcho runs each process in its own session: only it can stop them all
         if served.process.poll() is None:
-            os.killpg(served.process.pid, signal.SIGKILL)
-            served.process.wait()
+            served.ctrl_c()
 
 
 def test_make_run_serves_on_the_port_given_and_prints_that_url(serve):
@@ -117,8 +117,16 @@ def test_make_run_serves_on_the_port_given_and_prints_that_url(serve):
     assert f"Starting development server at http://127.0.0.1:{served.port}/" in served.output
 
 
-def test_make_run_with_redis_starts_beat_as_cleanly_as_the_default(serve, request, tmp_path):
-    redis_url = os.environ.get("REDIS_URL") or missing_service(request, "needs REDIS_URL (a Redis server)")
+@pytest.fixture
+def redis_broker(request):
+    """The test run's Redis, emptied afterwards of the tasks this beat queued (real-worker tests use it)."""
+    url = os.environ.get("REDIS_URL") or missing_service(request, "needs REDIS_URL (a Redis server)")
+    yield url
+    redis.Redis.from_url(url).delete("celery", "sms")
+
+
+def test_make_run_with_redis_starts_beat_as_cleanly_as_the_default(serve, redis_broker, tmp_path):
+    redis_url = redis_broker
     served = serve(REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url)
     assert served.wait_for_web()
     assert served.wait_for_line("Scheduler: Sending due task"), served.output[-3000:]
