@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: install run test test-clock lint format bench clean
+.PHONY: install run serve test test-clock lint format bench clean
 
 install: .venv/.installed node_modules/.installed
 
@@ -24,15 +24,32 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The port of the web server: `PORT=8100 make run`. Links and webhook URLs the app prints follow it
+# (PUBLIC_BASE_URL, unless set).
+PORT ?= 8000
+# Where `make run` keeps its runtime files (the filesystem broker's folders, beat's schedule), whatever the
+# broker; config/settings.py reads the same variable.
+export RUN_DIR ?= $(CURDIR)/.run
+
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	@$(MAKE) --no-print-directory serve
+
+# What `make run` starts once the database is ready: web, Celery worker and beat (Procfile.dev; honcho
+# gives the first process, web, the port -p says).
+serve:
+	@mkdir -p "$(RUN_DIR)"
 	@echo ""
-	@echo "  Open http://127.0.0.1:8000 and log in as any demo user, password demo-pass-2026:"
+	@echo "  Open http://127.0.0.1:$(PORT) and log in as any demo user, password demo-pass-2026:"
 	@echo "    owner, office, dispatcher, tech1 ... tech8 (technicians, on a phone: /my-day/)"
 	@echo "  Web, Celery worker and beat run below; Ctrl-C stops all three."
 	@echo ""
-	DJANGO_DEBUG=1 .venv/bin/honcho start -f Procfile.dev
+	@# Ctrl-C (or a SIGTERM) is how this stops: honcho then exits 130 (143), which is a clean stop, not an
+	@# error for make to report.
+	@DJANGO_DEBUG=1 PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} \
+		.venv/bin/honcho start -f Procfile.dev -p $(PORT); code=$$?; \
+		if [ $$code = 130 ] || [ $$code = 143 ]; then echo "  Stopped."; exit 0; fi; exit $$code
 
 lint: install
 	.venv/bin/ruff check .
@@ -59,4 +76,4 @@ bench: install
 	$(PY) bench/customers_search.py
 
 clean:
-	rm -rf .run db.sqlite3* staticfiles test-artifacts
+	rm -rf "$(RUN_DIR)" .run db.sqlite3* staticfiles test-artifacts

@@ -13,9 +13,9 @@ from csp.constants import NONCE, NONE, SELF
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-RUN_DIR = BASE_DIR / ".run"
 
 env = environ.Env()
+RUN_DIR = Path(env("RUN_DIR", default=str(BASE_DIR / ".run")))  # `make run`'s files: broker, beat schedule
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-key-not-for-production-0123456789-abcdefghijklmnop")
@@ -106,7 +106,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # With REDIS_URL: Redis. Without: the filesystem transport, which needs no server.
 REDIS_URL = env("REDIS_URL", default="")
 BROKER_DIR = RUN_DIR / "broker"
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+# The filesystem transport ignores the host, but kombu warns "No hostname was supplied" on every
+# connection without one: `localhost` keeps the run log quiet.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem"):
     for sub in ("in", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)

@@ -63,6 +63,7 @@ auth_urls = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include(auth_urls)),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("customers/", include("customers.urls")),

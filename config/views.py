@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -45,6 +46,14 @@ def dashboard(request):
         .order_by("-occurred_at", "-pk")[:12],
     }
     return render(request, "dashboard/owner.html", context)
+
+
+@public
+@require_GET
+def favicon(request):
+    """/favicon.ico, which browsers ask for where a page names no icon (a JSON answer, an old bookmark):
+    the app's SVG icon (static/favicon.svg, what every page links), never a 404."""
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 @public

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Customer
+from events.backdate import backdated
 from users.models import User
 
 from . import services
@@ -160,10 +161,11 @@ def _seed_lead(rng, i, customer, sources, campaigns, office):
     phone = customer.phones.all()[0].number.as_e164 if customer.phones.all() else ""
     prop = customer.properties.all()[0] if customer.properties.all() else None
     service = rng.choice(SERVICES)
-    arrived = (
-        timezone.now() - timedelta(minutes=rng.randint(1, 14 * 24 * 60))
+    now = timezone.now()
+    arrived = (  # the answered ones arrived long enough ago for their story to have happened since
+        now - timedelta(minutes=rng.randint(6 * 60, 14 * 24 * 60))
         if i >= 6
-        else timezone.now() - timedelta(minutes=rng.choice([1, 3, 4, 7, 12, 25]))
+        else now - timedelta(minutes=rng.choice([1, 3, 4, 7, 12, 25]))
     )
     contact = services.LeadIn(
         name=customer.display_name,
@@ -175,30 +177,54 @@ def _seed_lead(rng, i, customer, sources, campaigns, office):
         state=prop.state if prop else "",
         zip_code=prop.zip_code if prop else "",
     )
-    lead = services.lead_capture(
-        source=source,
-        contact=contact,
-        campaign=campaign,
-        arrived_at=arrived,
-        actor_label="demo data",
-        external_id=f"demo-{i}",
-        attribution={"utm_campaign": campaign.utm_campaign} if campaign else {},
-    ).lead
+    with backdated(arrived):
+        lead = services.lead_capture(
+            source=source,
+            contact=contact,
+            campaign=campaign,
+            arrived_at=arrived,
+            actor_label="demo data",
+            external_id=f"demo-{i}",
+            attribution={"utm_campaign": campaign.utm_campaign} if campaign else {},
+        ).lead
+    Lead.objects.filter(pk=lead.pk).update(created_at=arrived)
     if i < 6:
         return  # fresh and unanswered: the board's clocks run on these
-    Lead.objects.filter(pk=lead.pk).update(
-        first_response_at=arrived + timedelta(seconds=rng.choice([25, 40, 70, 180, 240, 420, 900, 3600]))
-    )
-    lead = Lead.objects.get(pk=lead.pk)
+    answered = arrived + timedelta(seconds=rng.choice([25, 40, 70, 180, 240, 420, 900, 3600]))
+    Lead.objects.filter(pk=lead.pk).update(first_response_at=answered)
+    _seed_lead_story(rng, Lead.objects.get(pk=lead.pk), office, service, answered)
+
+
+def _seed_lead_story(rng, lead, office, service, answered) -> None:
+    """What happened after the first answer, each step later than the one before and none after now."""
+    steps = _moments(rng, answered)
     path = rng.choice(["contacted", "qualified", "qualified", "booked", "booked", "won", "lost", "lost"])
-    lead = services.lead_mark_contacted(lead=lead, actor=office)
+    with backdated(next(steps)):
+        lead = services.lead_mark_contacted(lead=lead, actor=office)
     if path == "lost":
-        services.lead_lose(lead=lead, actor=office, reason=rng.choice(LostReason.values))
+        with backdated(closed := next(steps)):
+            services.lead_lose(lead=lead, actor=office, reason=rng.choice(LostReason.values))
+        Lead.objects.filter(pk=lead.pk).update(closed_at=closed)
         return
     if path == "contacted":
         return
-    lead = services.lead_qualify(lead=lead, actor=office)
+    with backdated(next(steps)):
+        lead = services.lead_qualify(lead=lead, actor=office)
     if path in ("booked", "won"):
-        lead = services.lead_book(lead=lead, actor=office, service=service, notes="Customer prefers mornings")
+        with backdated(booked := next(steps)):
+            lead = services.lead_book(
+                lead=lead, actor=office, service=service, notes="Customer prefers mornings"
+            )
+        Lead.objects.filter(pk=lead.pk).update(booked_at=booked)
     if path == "won":
-        services.lead_win(lead=lead, actor=office)
+        with backdated(closed := next(steps)):
+            services.lead_win(lead=lead, actor=office)
+        Lead.objects.filter(pk=lead.pk).update(closed_at=closed)
+
+
+def _moments(rng, start):
+    """`start`, then moments minutes to hours apart, in order, none later than now."""
+    moment, now = start, timezone.now()
+    while True:
+        yield min(moment, now)
+        moment += timedelta(minutes=rng.randint(5, 240))

@@ -6,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMField, FSMModelMixin, can_proceed, has_transition_perm, transition
 
 from customers.models import Customer, Property
 from users.roles import Role
@@ -150,6 +150,7 @@ class Lead(FSMModelMixin, models.Model):
         SPAM = "spam", "Spam"
 
     OPEN_STATES = (State.NEW, State.CONTACTED, State.QUALIFIED, State.BOOKED)
+    QUALIFIED_WHILE_BOOKING = (State.NEW, State.CONTACTED)  # lead_book qualifies these on the way
 
     customer = models.ForeignKey(
         Customer,
@@ -238,6 +239,21 @@ class Lead(FSMModelMixin, models.Model):
     @builtins.property  # `property` is a field of this model
     def is_open(self) -> bool:
         return self.state in self.OPEN_STATES
+
+    def can_be_booked_by(self, user) -> bool:
+        """Qualified, or new or contacted (qualified on the way, crm.services.lead_book), by someone
+        whose role both qualifies and books when it takes both steps."""
+        if self.state == self.State.QUALIFIED:
+            return can_proceed(self.book) and has_transition_perm(self.book, user)
+        if self.state not in self.QUALIFIED_WHILE_BOOKING:
+            return False
+        return has_transition_perm(self.qualify, user) and _may(*BOOKING_ROLES)(self, user)
+
+    @builtins.property
+    def capture_warnings(self) -> list[str]:
+        """What the channel ignored or could not read when the lead came in (unknown fields, an address
+        it could not split): stored with the raw payload as `_warnings`."""
+        return [str(w) for w in (self.raw_payload or {}).get("_warnings") or []]
 
     @builtins.property
     def response_seconds(self) -> float | None:

@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import django_filters
+from django import forms
 from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -116,15 +117,27 @@ AGES = {
 
 
 class LeadFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
-    state = django_filters.ChoiceFilter(choices=Lead.State.choices, empty_label="Any state")
-    source = django_filters.ModelChoiceFilter(queryset=Source.objects.all(), empty_label="Any source")
-    campaign = django_filters.ModelChoiceFilter(queryset=Campaign.objects.all(), empty_label="Any campaign")
+    """Every filter has its own label: a method filter (age) would otherwise read "[invalid name]"."""
+
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or phone"}),
+    )
+    state = django_filters.ChoiceFilter(choices=Lead.State.choices, empty_label="Any state", label="State")
+    source = django_filters.ModelChoiceFilter(
+        queryset=Source.objects.all(), empty_label="Any source", label="Source"
+    )
+    campaign = django_filters.ModelChoiceFilter(
+        queryset=Campaign.objects.all(), empty_label="Any campaign", label="Campaign"
+    )
     assigned_to = django_filters.ModelChoiceFilter(
         queryset=office_users(), empty_label="Anyone", label="Assigned to"
     )
-    service = django_filters.CharFilter(field_name="service", lookup_expr="icontains")
-    age = django_filters.ChoiceFilter(choices=AGE_CHOICES, method="by_age", empty_label="Any age")
+    service = django_filters.CharFilter(field_name="service", lookup_expr="icontains", label="Service")
+    age = django_filters.ChoiceFilter(
+        choices=AGE_CHOICES, method="by_age", empty_label="Any age", label="Age"
+    )
 
     class Meta:
         model = Lead

@@ -13,6 +13,7 @@ from django_fsm import can_proceed, has_transition_perm
 from common.errors import ApplicationError
 from customers import selectors as customer_selectors
 from customers import services as customer_services
+from customers.addresses import address_parts
 from customers.models import Customer
 from events import services as events
 from users.models import User
@@ -162,6 +163,38 @@ def _existing_lead(source: Source, external_id: str, idempotency_key: str) -> Le
             if found is not None:
                 return Lead.objects.get(pk=found)
     return None
+
+
+def contact_address_line(contact: LeadIn, line: str) -> None:
+    """A one-line address ("12 Elm St, Austin, TX 78704", or only the street beside a separate city, state
+    and ZIP) fills the address parts the channel did not send. One that still leaves a part missing is
+    kept in the lead's message and named in its warnings: the lead comes in, and the office sees the
+    address as it was given."""
+    line = (line or "").strip()
+    if not line or contact.has_address():
+        return
+    parts = address_parts(line)
+    for name in ("street", "unit", "city", "state", "zip_code"):
+        if not getattr(contact, name):
+            setattr(contact, name, getattr(parts, name))
+    missing = [label for name, label in ADDRESS_PARTS if not getattr(contact, name)]
+    if missing:
+        contact.warnings.append(
+            f'The address "{line[:200]}" could not be read in full (no {" or ".join(missing)} found): send '
+            '"street, city, ST 12345", or street, city, state and zip as separate fields.'
+        )
+        contact.message = "\n\n".join(part for part in (contact.message, f"Address as given: {line}") if part)
+
+
+ADDRESS_PARTS = (("street", "street"), ("city", "city"), ("state", "state"), ("zip_code", "ZIP"))
+
+
+def unknown_fields_warnings(payload: dict, known: set[str]) -> list[str]:
+    """One warning per field of `payload` that the channel does not read (it stays in the raw payload)."""
+    return [
+        f'"{key}" is not a field this channel reads: ignored (kept in the raw payload).'
+        for key in sorted(set(payload) - known, key=str)
+    ]
 
 
 def contact_normalize(contact: LeadIn) -> tuple[str, str]:
@@ -395,7 +428,10 @@ def _transition(
     changes: dict | None = None,
     data: dict | None = None,
     actor_label: str = "",
+    why: str = "",
 ) -> Lead:
+    """One state change: locked, checked against the machine and the actor's role, saved, logged (`why`
+    says on the timeline what it happened for, e.g. "while booking")."""
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
         if lead.state == TARGETS[action]:
@@ -426,7 +462,7 @@ def _transition(
             "to": lead.state,
             **(data or {}),
         }
-        summary = f"Lead {VERBS[action]} ({before} → {lead.state})"
+        summary = f"Lead {VERBS[action]}{f' {why}' if why else ''} ({before} → {lead.state})"
         if action in MILESTONES:
             events.publish(
                 MILESTONES[action],
@@ -457,13 +493,13 @@ def lead_mark_contacted(*, lead: Lead, actor, channel: str = "manual") -> Lead:
     return _transition(lead=lead, action="mark_contacted", actor=actor, changes=changes)
 
 
-def lead_qualify(*, lead: Lead, actor) -> Lead:
+def lead_qualify(*, lead: Lead, actor, why: str = "") -> Lead:
     changes = (
         {}
         if lead.first_response_at
         else {"first_response_at": timezone.now(), "first_response_channel": "manual"}
     )
-    return _transition(lead=lead, action="qualify", actor=actor, changes=changes)
+    return _transition(lead=lead, action="qualify", actor=actor, changes=changes, why=why)
 
 
 def lead_book(
@@ -482,6 +518,9 @@ def lead_book(
 
     A slot (technician, start, end: all three or none, e.g. from fsm's open times) asks fsm.job_from_lead
     to schedule the visit too; if the time is gone by then, the job waits in the unscheduled queue.
+
+    A new or contacted lead is qualified on the way (office staff book on the first call), in the same
+    transaction, and the timeline says so ("Lead qualified while booking").
     """
     if window_start and window_end and window_end <= window_start:
         raise ApplicationError("The window must end after it starts.", field="window_end")
@@ -508,7 +547,11 @@ def lead_book(
         "booking_notes": notes,
         "booked_at": timezone.now(),
     }
-    return _transition(lead=lead, action="book", actor=actor, changes=changes, data=data)
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        if lead.state in Lead.QUALIFIED_WHILE_BOOKING:
+            lead = lead_qualify(lead=lead, actor=actor, why="while booking")
+        return _transition(lead=lead, action="book", actor=actor, changes=changes, data=data)
 
 
 def _booking_slot(technician_id: int | None, start: datetime | None, end: datetime | None) -> dict | None:

@@ -112,11 +112,16 @@ def _default_manual_source():
 
 
 def _available_actions(lead: Lead, user) -> list[tuple[str, str]]:
+    """The buttons for this lead and user; Book also on a new or contacted lead (qualified on the way)."""
     return [
         (name, label)
         for name, label in ACTIONS
-        if can_proceed(getattr(lead, name)) and has_transition_perm(getattr(lead, name), user)
+        if (lead.can_be_booked_by(user) if name == "book" else _can(lead, name, user))
     ]
+
+
+def _can(lead: Lead, name: str, user) -> bool:
+    return can_proceed(getattr(lead, name)) and has_transition_perm(getattr(lead, name), user)
 
 
 @role_required(*STAFF_ROLES)

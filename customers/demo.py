@@ -6,6 +6,8 @@ import phonenumbers
 from django.utils import timezone
 from faker import Faker
 
+from events.backdate import backdated
+
 from .models import Customer
 from .services import EmailIn, PhoneIn, PropertyIn, customer_create
 
@@ -76,22 +78,23 @@ def seed(*, rng, log, customers: int = 500, **_):
         properties = [_property(rng, fake)]
         if rng.random() < 0.08:
             properties.append(_property(rng, fake, label="Rental", primary=False))
-        customer = customer_create(
-            actor=None,
-            actor_label="demo data",
-            first_name=first,
-            last_name=last,
-            company_name=fake.company() if commercial else "",
-            kind="commercial" if commercial else "residential",
-            phones=phones,
-            emails=emails,
-            properties=properties,
-        )
+        since = now - timedelta(days=rng.randint(15, 3 * 365), minutes=rng.randint(0, 600))
+        with backdated(since):  # a customer for weeks at least: older than the demo's two weeks of jobs
+            customer = customer_create(
+                actor=None,
+                actor_label="demo data",
+                first_name=first,
+                last_name=last,
+                company_name=fake.company() if commercial else "",
+                kind="commercial" if commercial else "residential",
+                phones=phones,
+                emails=emails,
+                properties=properties,
+            )
+        Customer.objects.filter(pk=customer.pk).update(created_at=since)
         created.append(customer.pk)
         if i % 100 == 99:
             log(f"  {i + 1} customers")
-    for pk in created:
-        Customer.objects.filter(pk=pk).update(created_at=now - timedelta(days=rng.randint(0, 3 * 365)))
     _seed_duplicates(rng, fake, created)
     log(f"{customers} customers with properties, phones and e-mails, plus 3 likely duplicates to merge.")
 
@@ -102,13 +105,16 @@ def _seed_duplicates(rng, fake, created: list[int]) -> None:
         original = Customer.objects.prefetch_related("phones", "properties").get(pk=pk)
         phone = original.phones.all()[0]
         prop = original.properties.all()[0]
-        customer_create(
-            actor=None,
-            actor_label="demo data",
-            first_name=original.first_name[:1] + ".",
-            last_name=original.last_name,
-            phones=[PhoneIn(number=phone.number.as_e164)],
-            properties=[
-                PropertyIn(street=prop.street, city=prop.city, state=prop.state, zip_code=prop.zip_code)
-            ],
-        )
+        since = timezone.now() - timedelta(days=rng.randint(15, 60))
+        with backdated(since):
+            duplicate = customer_create(
+                actor=None,
+                actor_label="demo data",
+                first_name=original.first_name[:1] + ".",
+                last_name=original.last_name,
+                phones=[PhoneIn(number=phone.number.as_e164)],
+                properties=[
+                    PropertyIn(street=prop.street, city=prop.city, state=prop.state, zip_code=prop.zip_code)
+                ],
+            )
+        Customer.objects.filter(pk=duplicate.pk).update(created_at=since)

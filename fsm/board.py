@@ -27,7 +27,7 @@ from .selectors import board_technicians, unscheduled_queue
 
 STEP = 5  # minutes: blocks are drawn to the nearest five minutes
 SHORTEST = 15  # minutes: a shorter visit is still drawn this wide, so it can be seen and grabbed
-DAY_HOURS = (7, 19)  # the day view shows at least 7 AM to 7 PM
+DAY_HOURS = (7, 19)  # the day view on a day nobody works and nothing is booked
 MAX_LANES = 6
 STAMP_EVENTS = 20  # the change stamp covers the latest fsm events (a late commit still changes it)
 STAMP_BUCKET_SECONDS = 300  # ... and the time, so that late visits turn red without any change
@@ -430,8 +430,9 @@ def _day_row(tech: Technician, visits: list[VisitRow], day: date, now, tz, filte
 
 
 def _day_window(rows: list[DayRow]) -> tuple[int, int]:
-    """First and last hour shown: 7 AM - 7 PM, widened to every working day and visit of the day."""
-    first, last = DAY_HOURS
+    """First and last hour shown: the day's working hours and visits, so the hours a dispatcher works
+    in get the board's width (7 AM - 7 PM on a day nobody works and nothing is booked)."""
+    first, last = 24, 0
     for row in rows:
         if row.hours:
             first = min(first, row.hours[0].hour)
@@ -439,7 +440,7 @@ def _day_window(rows: list[DayRow]) -> tuple[int, int]:
         for block in row.blocks:
             first = min(first, block.start_minute // 60)
             last = max(last, -(-min(block.shown_end, 24 * 60) // 60))
-    return first, min(last, 24)
+    return (first, min(last, 24)) if first < last else DAY_HOURS
 
 
 # --- The week view ----------------------------------------------------------------------------------

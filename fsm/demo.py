@@ -10,12 +10,13 @@ from django.utils import timezone
 
 from customers.geocoding import geocode
 from customers.models import Property
+from events.backdate import backdated
 from users.models import Business, User
 from users.roles import Role
 from users.services import user_create
 
 from . import services
-from .models import FieldServiceSettings, Job, JobType, Skill, parse_working_hours
+from .models import FieldServiceSettings, Job, JobType, Skill, Visit, parse_working_hours
 
 SKILLS = ["HVAC repair", "HVAC install", "Plumbing", "Drain", "Electrical"]
 CHECKS = {
@@ -91,6 +92,7 @@ class _Planner:
     properties: list[Property]
     dispatcher: User | None
     tz: object
+    now: datetime
     counts: dict = field(default_factory=dict)
     _next_property: int = 0
 
@@ -110,28 +112,44 @@ class _Planner:
             return None, start
         job_type = self.rng.choice(choices)
         prop = self.property()
-        job = services.job_create(
-            customer=prop.customer,
-            property=prop,
-            job_type=job_type,
-            description=job_type.name,
-            priority=self.rng.choice(PRIORITIES),
-            actor=self.dispatcher,
-            actor_label="demo data",
-        )
-        end = start + timedelta(minutes=job_type.default_duration_minutes)
-        services.visit_schedule(
-            job=job,
-            start=start,
-            end=end,
-            technicians=[tech],
-            arrival_window_start=start - timedelta(minutes=30),
-            arrival_window_end=start + timedelta(minutes=90),
-            actor=self.dispatcher,
-            confirm=True,
-        )
-        Job.objects.filter(pk=job.pk).update(created_at=start - timedelta(days=self.rng.randint(1, 6)))
+        booked = self.booked_at(start)
+        with backdated(booked):
+            job = services.job_create(
+                customer=prop.customer,
+                property=prop,
+                job_type=job_type,
+                description=job_type.name,
+                priority=self.rng.choice(PRIORITIES),
+                actor=self.dispatcher,
+                actor_label="demo data",
+            )
+            end = start + timedelta(minutes=job_type.default_duration_minutes)
+            services.visit_schedule(
+                job=job,
+                start=start,
+                end=end,
+                technicians=[tech],
+                arrival_window_start=start - timedelta(minutes=30),
+                arrival_window_end=start + timedelta(minutes=90),
+                actor=self.dispatcher,
+                confirm=True,
+            )
+        Job.objects.filter(pk=job.pk).update(created_at=booked)
+        Visit.objects.filter(job=job).update(created_at=booked)
+        job.created_at = booked
         return job, end
+
+    def booked_at(self, start: datetime) -> datetime:
+        """When the customer called: one to six days before the visit, and never later than now (a
+        visit next week was booked in the last few days)."""
+        booked = start - timedelta(days=self.rng.randint(1, 6), minutes=self.rng.randint(0, 240))
+        if booked < self.now - timedelta(minutes=30):
+            return booked
+        return self.now - timedelta(minutes=self.rng.randint(30, 72 * 60))
+
+    def between(self, job: Job, until: datetime) -> datetime:
+        """A moment after the job was booked and before `until` (a hold or a cancellation)."""
+        return job.created_at + (min(until, self.now) - job.created_at) * self.rng.uniform(0.3, 0.9)
 
     def note_for(self, job: Job) -> str:
         skill = job.job_type.required_skill.name if job.job_type and job.job_type.required_skill else ""
@@ -169,31 +187,49 @@ class _Planner:
             hours = self.working_day(tech, day)
             if hours is None:
                 continue
-            services.clock_in(technician=tech, actor=tech, at=hours[0] - timedelta(minutes=30))
+            with backdated(hours[0] - timedelta(minutes=30)):
+                services.clock_in(technician=tech, actor=tech, at=hours[0] - timedelta(minutes=30))
             for job, start, end in self.day_of_jobs(tech, day):
                 self.finish(job, tech, start, end)
-            services.clock_out(technician=tech, actor=tech, at=hours[1])
+            with backdated(hours[1]):
+                services.clock_out(technician=tech, actor=tech, at=hours[1])
 
     def finish(self, job: Job, tech: User, start: datetime, end: datetime) -> None:
         roll = self.rng.random()
         if roll < 0.06:
-            services.job_cancel(job=job, actor=self.dispatcher, reason="Customer canceled")
+            with backdated(self.between(job, start)):
+                services.job_cancel(job=job, actor=self.dispatcher, reason="Customer canceled")
             self.count("canceled")
             return
         self.work(job, tech, start)
         if roll < 0.1:
-            services.job_hold(job=job, actor=self.dispatcher, reason="Waiting for parts", at=end)
+            with backdated(end):
+                services.job_hold(job=job, actor=self.dispatcher, reason="Waiting for parts", at=end)
             self.count("on_hold")
             return
-        for item in job.job_type.checklist if roll < 0.4 else []:
-            services.checklist_toggle(job=job, actor=tech, item=item, done=True)
-        services.job_complete(job=job, actor=tech, completion_note=self.note_for(job), at=end)
+        with backdated(start + (end - start) / 2):
+            for item in job.job_type.checklist if roll < 0.4 else []:
+                services.checklist_toggle(job=job, actor=tech, item=item, done=True)
+        self.complete(job, tech, end)
+
+    def complete(self, job: Job, tech: User, end: datetime) -> None:
+        with backdated(end):
+            services.job_complete(job=job, actor=tech, completion_note=self.note_for(job), at=end)
         self.count("completed")
 
+    def dispatch(self, job: Job, start: datetime) -> None:
+        """Sent to the technician's phone the evening before or early on the day, never after now."""
+        at = max(job.created_at, min(start - timedelta(hours=self.rng.choice([2, 14])), self.now))
+        with backdated(at):
+            services.job_dispatch(job=job, actor=self.dispatcher)
+
     def work(self, job: Job, tech: User, start: datetime) -> None:
-        services.job_dispatch(job=job, actor=self.dispatcher)
-        services.job_on_my_way(job=job, actor=tech, at=start - timedelta(minutes=self.rng.randint(10, 35)))
-        services.job_arrive(job=job, actor=tech, at=start)
+        self.dispatch(job, start)
+        on_my_way = start - timedelta(minutes=self.rng.randint(10, 35))
+        with backdated(on_my_way):
+            services.job_on_my_way(job=job, actor=tech, at=on_my_way)
+        with backdated(start):
+            services.job_arrive(job=job, actor=tech, at=start)
 
     def today(self, now: datetime) -> None:
         """Today's visits for the technicians who work today, inside their hours. Loaded during their
@@ -209,7 +245,8 @@ class _Planner:
             stagger = timedelta(minutes=30 * (i % 3))
             cursor = max(start, anchor - timedelta(hours=4) - stagger) if live else start + stagger
             if cursor - timedelta(minutes=30) <= now:
-                services.clock_in(technician=tech, actor=tech, at=cursor - timedelta(minutes=30))
+                with backdated(cursor - timedelta(minutes=30)):
+                    services.clock_in(technician=tech, actor=tech, at=cursor - timedelta(minutes=30))
             heading_out = False
             for _ in range(4):
                 room = int((finish - cursor).total_seconds() // 60)
@@ -218,14 +255,13 @@ class _Planner:
                     break
                 if end <= now:
                     self.work(job, tech, cursor)
-                    services.job_complete(job=job, actor=tech, completion_note=self.note_for(job), at=end)
-                    self.count("completed")
+                    self.complete(job, tech, end)
                 elif cursor <= now:
                     self.work(job, tech, cursor)
                     self.count("on_site")
                     heading_out = True
                 elif not heading_out:
-                    services.job_dispatch(job=job, actor=self.dispatcher)
+                    self.dispatch(job, cursor)
                     if i % 2 and live:
                         services.job_on_my_way(job=job, actor=tech, at=now)
                     self.count("en_route" if i % 2 and live else "dispatched")
@@ -239,13 +275,15 @@ class _Planner:
             for job, _, _ in self.day_of_jobs(tech, day):
                 roll = self.rng.random()
                 if roll < 0.05:
-                    services.job_cancel(job=job, actor=self.dispatcher, reason="Customer rescheduling")
+                    with backdated(self.between(job, self.now)):
+                        services.job_cancel(job=job, actor=self.dispatcher, reason="Customer rescheduling")
                     self.count("canceled")
                 elif roll < 0.08:
-                    services.job_hold(job=job, actor=self.dispatcher, reason="Waiting for HOA approval")
+                    with backdated(self.between(job, self.now)):
+                        services.job_hold(job=job, actor=self.dispatcher, reason="Waiting for HOA approval")
                     self.count("on_hold")
                 elif offset == 1:
-                    services.job_dispatch(job=job, actor=self.dispatcher)
+                    self.dispatch(job, self.now)
                     self.count("dispatched")
                 else:
                     self.count("scheduled")
@@ -256,18 +294,20 @@ class _Planner:
             job_type = self.rng.choice(self.types)
             window = now + timedelta(days=self.rng.randint(1, 4))
             window = window.replace(hour=8 if i % 2 else 13, minute=0, second=0, microsecond=0)
-            job = services.job_create(
-                customer=prop.customer,
-                property=prop,
-                job_type=job_type,
-                description=f"{job_type.name}: customer called in",
-                priority=self.rng.choice(PRIORITIES),
-                requested_window_start=window if i % 3 else None,
-                requested_window_end=window + timedelta(hours=4) if i % 3 else None,
-                actor=self.dispatcher,
-                actor_label="demo data",
-            )
-            Job.objects.filter(pk=job.pk).update(created_at=now - timedelta(hours=self.rng.randint(1, 72)))
+            called = now - timedelta(hours=self.rng.randint(1, 72))
+            with backdated(called):
+                job = services.job_create(
+                    customer=prop.customer,
+                    property=prop,
+                    job_type=job_type,
+                    description=f"{job_type.name}: customer called in",
+                    priority=self.rng.choice(PRIORITIES),
+                    requested_window_start=window if i % 3 else None,
+                    requested_window_end=window + timedelta(hours=4) if i % 3 else None,
+                    actor=self.dispatcher,
+                    actor_label="demo data",
+                )
+            Job.objects.filter(pk=job.pk).update(created_at=called)
             self.count("unscheduled")
 
     def equipment(self, count: int = 40) -> int:
@@ -349,6 +389,7 @@ def seed(*, rng, log, password: str = "demo-pass-2026", **_):  # noqa: S107 (the
         properties=properties,
         dispatcher=User.objects.filter(username="dispatcher").first(),
         tz=tz,
+        now=now,
     )
     for offset in range(-7, 8):
         day = now.date() + timedelta(days=offset)

@@ -31,8 +31,42 @@ class Table:
     delimiter: str
 
 
+# What a file that is not text starts with, and what to call it in the message that refuses it.
+MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old-style Excel or Word file (.xls or .doc)"),
+    (b"{\\rtf", "a Rich Text (RTF) document"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+)
+ZIP_KINDS = ((b"xl/", "an Excel workbook (.xlsx)"), (b"word/", "a Word document (.docx)"))
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")  # no text file holds these (tab, CR, LF aside)
+
+
+def binary_kind(raw: bytes) -> str | None:
+    """What a file that is not text looks like ("a PNG image", "an Excel workbook (.xlsx)", "a binary
+    file"), or None for text: a known signature, NUL bytes outside UTF-16, control characters."""
+    for magic, kind in MAGIC:
+        if raw.startswith(magic):
+            return kind
+    if raw.startswith(b"PK\x03\x04"):
+        head = raw[: 64 * 1024]
+        return next((kind for marker, kind in ZIP_KINDS if marker in head), "a ZIP archive")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    sample = raw[: 64 * 1024]
+    if b"\x00" in sample or len(CONTROL.findall(sample.decode("latin-1"))) > len(sample) // 100:
+        return "a binary file"
+    return None
+
+
 def decode(raw: bytes) -> tuple[str, str]:
-    """The text and the encoding it was read with: UTF-8 (with or without a BOM), UTF-16, else cp1252."""
+    """The text and the encoding it was read with: UTF-8 (with or without a BOM), UTF-16, else cp1252;
+    an ApplicationError when it is none of them."""
     if raw.startswith(codecs.BOM_UTF8):
         return raw[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "utf-8-sig"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -40,7 +74,16 @@ def decode(raw: bytes) -> tuple[str, str]:
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace"), "cp1252"
+        pass
+    try:
+        return raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        raise ApplicationError(
+            "The file's text could not be read: it is neither UTF-8 nor Windows-1252 (what Excel writes). "
+            "Save it again as CSV UTF-8.",
+            field="file",
+            code="not_text",
+        ) from None
 
 
 def sniff_delimiter(text: str) -> str:
@@ -81,6 +124,14 @@ def read_table(raw: bytes, *, limit: int | None = None) -> Table:
     is wrong with it."""
     if not raw.strip():
         raise ApplicationError("The file is empty.", field="file", code="empty")
+    kind = binary_kind(raw)
+    if kind:
+        raise ApplicationError(
+            f"This file is {kind}, not a CSV file (plain text, one row per line). Upload a .csv file with "
+            "the column names in its first row: in Excel, File, Save As, CSV UTF-8.",
+            field="file",
+            code="not_text",
+        )
     text, encoding = decode(raw)
     delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

@@ -14,7 +14,7 @@ from common.errors import ApplicationError
 from customers.services import phone_normalize
 
 from ..models import Campaign, ServiceType, Source, WebForm
-from ..services import LeadIn
+from ..services import LeadIn, contact_address_line, unknown_fields_warnings
 from .services import NEW_SOURCE_NAME, SETTINGS, WebFormIn, origin_normalize
 
 NEW_SOURCE = "new"
@@ -230,11 +230,12 @@ class LeadForm(forms.Form):
         return data
 
     def contact(self) -> LeadIn:
-        """The valid part of what was sent (all of it when the form is valid), for `lead_capture`."""
+        """The valid part of what was sent (all of it when the form is valid), for `lead_capture`, with a
+        warning for each field the form does not read; a one-line `address` fills the address fields."""
         self.is_valid()
         data = self.cleaned_data
         service = data.get("service") or ""
-        return LeadIn(
+        contact = LeadIn(
             name=data.get("name") or "",
             phone=data.get("phone") or "",
             email=data.get("email") or "",
@@ -245,7 +246,17 @@ class LeadForm(forms.Form):
             service=service,
             service_type=self.service_types.get(service.lower()),
             message=data.get("message") or "",
+            warnings=unknown_fields_warnings(self.data, self.known_fields()),
         )
+        if "street" in self.fields:
+            contact_address_line(contact, str(self.data.get("address") or ""))
+        return contact
+
+    def known_fields(self) -> set[str]:
+        """What this form reads: its questions (the address ones only when it asks them, then also a
+        one-line `address`), the honeypot and the visit's attribution."""
+        one_line = {"address"} if "street" in self.fields else set()
+        return set(self.fields) | set(ATTRIBUTION_FIELDS) | one_line
 
     def rows(self) -> list["Row"]:
         """The visible fields in order, each with its box's layout class and whether to say "optional"."""

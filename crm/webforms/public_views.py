@@ -141,10 +141,11 @@ def _submit(request, web_form) -> HttpResponse:
         _hold_as_spam(web_form, form, data, reason="honeypot")
         return _thanks(request, web_form, form, data)
     if form.is_valid():
+        contact = form.contact()
         try:
             web_form_submit(
                 web_form=web_form,
-                contact=form.contact(),
+                contact=contact,
                 attribution=_attribution(data),
                 raw_payload=data,
                 visitor_ip=client_ip(request),
@@ -152,7 +153,7 @@ def _submit(request, web_form) -> HttpResponse:
         except ApplicationError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
-            return _thanks(request, web_form, form, data)
+            return _thanks(request, web_form, form, data, warnings=contact.warnings)
     return _invalid(request, web_form, form, data)
 
 
@@ -208,9 +209,11 @@ def _wants_json(request) -> bool:
     )
 
 
-def _thanks(request, web_form, form, data) -> HttpResponse:
+def _thanks(request, web_form, form, data, warnings=()) -> HttpResponse:
+    """201, with `warnings` naming what was ignored (unknown fields, an address that could not be read)."""
     if _wants_json(request):
-        return JsonResponse({"ok": True, "message": web_form.thank_you_text}, status=201)
+        body = {"ok": True, "message": web_form.thank_you_text, "warnings": list(warnings)}
+        return JsonResponse(body, status=201)
     return _page(request, web_form, form, attribution=data, sent=True)
 
 

@@ -9,19 +9,23 @@ from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
-ITEM = 'tabindex="0" data-visit="{}" data-start="{}" data-minutes="{}" data-label="{}"{} title="{}"'
+ITEM = 'tabindex="0" data-visit="{}" data-start="{}" data-minutes="{}" data-label="{}"{}'
+# A block says what a dispatcher needs at a glance, customer first; how much of it shows depends on the
+# block's own width (container queries in dispatch.css): a short visit shows the customer and the job
+# type, the rest (window, state, job number) is in the peek on hover or focus and in the detail panel.
 BLOCK = (
-    f'<article class="visit {{}}" {ITEM}><div class="v-head"><strong>{{}}</strong> {{}}</div>'
-    '<div class="v-line">{}</div><div class="v-line">{}{}</div>{}</article>'
+    f'<article class="visit {{}}" {ITEM} aria-describedby="visit-peek"><div class="v-name">{{}}</div>'
+    '<div class="v-type">{}</div><div class="v-when">{}{}</div><div class="v-meta">{} · {}</div>{}</article>'
 )
 CHIP = (
-    f'<div class="chip {{}}" {ITEM}><div class="c-line"><span class="c-time">{{}}</span> {{}}</div>'
-    '<div class="c-sub">{}{} · {}</div></div>'
+    f'<div class="chip {{}}" {ITEM} title="{{}}">'
+    '<div class="c-line"><span class="c-time">{}</span> {}</div><div class="c-sub">{}{} · {}</div></div>'
 )
 CELL = '<div class="{}"{} data-date="{}" data-free="{}">{}{}</div>'
 # Fixed markup, put in as it is; everything else is escaped.
 MOVABLE = " data-movable"
 LATE = '<span class="v-late">Late</span> '
+ARRIVE = '<span class="v-arrive">Arrive </span>'
 GRIP = '<span class="grip" data-grip title="Drag to change the length"></span>'
 OFF = '<span class="off-label">Off</span>'
 
@@ -35,16 +39,16 @@ def _item(block) -> tuple:
         block.minutes,
         escape(block.label),
         movable,
-        escape(block.title),
     )
 
 
 def _block(block) -> str:
     visit = block.visit
-    when = f"Arrive {block.window_label}" if block.window_label else block.time_label
+    when = f"{ARRIVE}{escape(block.window_label)}" if block.window_label else escape(block.time_label)
     late, grip = LATE if block.late else "", GRIP if block.movable else ""
-    texts = (escape(t) for t in (visit.job_number, visit.customer, visit.job_type))
-    return BLOCK.format(*_item(block), *texts, late, escape(when), grip)
+    state = "Late" if block.late else visit.get_state_display()
+    name, job_type, number = (escape(t) for t in (visit.customer, visit.job_type, visit.job_number))
+    return BLOCK.format(*_item(block), name, job_type, late, when, number, escape(state), grip)
 
 
 def _chip(block) -> str:
@@ -53,7 +57,7 @@ def _chip(block) -> str:
     start, customer, number, job_type = (
         escape(t) for t in (block.start_label, visit.customer, visit.job_number, visit.job_type)
     )
-    return CHIP.format(*_item(block), start, customer, late, number, job_type)
+    return CHIP.format(*_item(block), escape(block.title), start, customer, late, number, job_type)
 
 
 @register.simple_tag

@@ -1,7 +1,14 @@
 """The generic lead webhook (Zapier, Angi, Thumbtack, a partner's site): a flat JSON object per lead."""
 
 from crm.models import Source
-from crm.services import ATTRIBUTION_KEYS, Forbidden, LeadIn, source_for_key
+from crm.services import (
+    ATTRIBUTION_KEYS,
+    Forbidden,
+    LeadIn,
+    contact_address_line,
+    source_for_key,
+    unknown_fields_warnings,
+)
 from integrations.inbound import Accepted, inbound_accept
 
 from .capture import state_code
@@ -13,6 +20,7 @@ CONTACT_KEYS = (
     "zip", "zip_code", "postal_code", "service", "message",
 )  # fmt: skip
 ID_KEYS = ("lead_id", "id", "external_id")
+KNOWN_KEYS = frozenset(CONTACT_KEYS + ID_KEYS + ATTRIBUTION_KEYS)
 
 
 def generic_source_authenticate(*, slug: str, raw_key: str) -> Source:
@@ -26,9 +34,11 @@ def generic_source_authenticate(*, slug: str, raw_key: str) -> Source:
 def generic_accept(*, source: Source, payload: dict, idempotency_key: str = "") -> Accepted:
     """Validate and store the delivery; a worker captures the lead (integrations.inbound)."""
     values = text_fields(payload, CONTACT_KEYS + ID_KEYS + ATTRIBUTION_KEYS)
+    contact = _contact(values)
+    contact.warnings.extend(unknown_fields_warnings(payload, KNOWN_KEYS))
     return inbound_accept(
         source=source,
-        contact=_contact(values),
+        contact=contact,
         channel=ACTOR_LABEL,
         attribution={key: values[key] for key in ATTRIBUTION_KEYS if key in values},
         external_id=first_of(values, *ID_KEYS),
@@ -38,13 +48,14 @@ def generic_accept(*, source: Source, payload: dict, idempotency_key: str = "") 
 
 
 def _contact(values: dict[str, str]) -> LeadIn:
-    return LeadIn(
+    """The lead's contact; a one-line `address` fills the street, city, state and ZIP not sent apart."""
+    contact = LeadIn(
         name=values.get("name", ""),
         first_name=values.get("first_name", ""),
         last_name=values.get("last_name", ""),
         phone=values.get("phone", ""),
         email=values.get("email", ""),
-        street=first_of(values, "street", "address"),
+        street=values.get("street", ""),
         unit=values.get("unit", ""),
         city=values.get("city", ""),
         state=state_code(values.get("state", "")),
@@ -52,3 +63,5 @@ def _contact(values: dict[str, str]) -> LeadIn:
         service=values.get("service", ""),
         message=values.get("message", ""),
     )
+    contact_address_line(contact, values.get("address", ""))
+    return contact

@@ -38,7 +38,12 @@ def captured_response(captured: Captured, *, created_status: int = 201) -> JsonR
 def accepted_response(accepted) -> JsonResponse:
     """202 for a new delivery (a worker captures it within a second), 200 for a repeat of one."""
     inbound = accepted.inbound
-    body = {"delivery_id": inbound.pk, "created": accepted.created, "status": inbound.status}
+    body = {
+        "delivery_id": inbound.pk,
+        "created": accepted.created,
+        "status": inbound.status,
+        "warnings": inbound.contact.get("warnings", []),  # fields ignored, an address not read
+    }
     if inbound.lead_id:
         body["lead_id"] = inbound.lead_id
     return JsonResponse(body, status=202 if accepted.created else 200)

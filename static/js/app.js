@@ -49,6 +49,37 @@
     select.selectedIndex = 0;
   });
 
+  // Wide tables: a .table-wrap whose table is wider than the screen scrolls sideways with its first
+  // column fixed (app.css), and a hint above it says so; checked on load, resize and after htmx swaps.
+  function markWideTables() {
+    document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      var table = wrap.querySelector("table");
+      if (!table || getComputedStyle(table).display !== "table") return; // stacked rows on a phone
+      var wide = wrap.scrollWidth > wrap.clientWidth + 1;
+      wrap.classList.toggle("is-wide", wide);
+      var hint = wrap.previousElementSibling;
+      if (!hint || !hint.classList.contains("scroll-hint")) {
+        if (!wide) return;
+        hint = document.createElement("p");
+        hint.className = "scroll-hint";
+        wrap.before(hint);
+      }
+      var columns = table.querySelectorAll("thead th").length;
+      hint.textContent = "Scroll sideways for all " + columns + " columns \u2192";
+      hint.hidden = !wide;
+      markScrolled(wrap);
+    });
+  }
+  function markScrolled(wrap) {
+    wrap.classList.toggle("at-end", wrap.scrollLeft + wrap.clientWidth >= wrap.scrollWidth - 1);
+  }
+  document.addEventListener("scroll", function (event) {
+    if (event.target.classList && event.target.classList.contains("table-wrap")) markScrolled(event.target);
+  }, true);
+  document.addEventListener("DOMContentLoaded", markWideTables);
+  window.addEventListener("resize", markWideTables);
+  document.addEventListener("htmx:afterSettle", markWideTables);
+
   // Buttons asking for confirmation: <button data-confirm="Really?">.
   document.addEventListener("submit", function (event) {
     var button = event.submitter;

@@ -241,7 +241,44 @@
     if (drag && event.pointerId === drag.pointerId) cancelDrag();
   });
 
+  // --- The peek: all about a visit over its block (hover or keyboard focus), whatever the block's width
+
+  const peek = document.getElementById("visit-peek");
+
+  function showPeek(block) {
+    if (!peek || (drag && drag.started)) return;
+    const lines = block.querySelectorAll(".v-name, .v-type, .v-when, .v-meta");
+    peek.replaceChildren(...Array.from(lines, function (line) { return line.cloneNode(true); }));
+    peek.hidden = false;
+    const box = block.getBoundingClientRect();
+    const width = peek.offsetWidth, height = peek.offsetHeight;
+    const below = box.bottom + 6 + height <= window.innerHeight;
+    peek.style.left = clamp(box.left, 8, window.innerWidth - width - 8) + "px";
+    peek.style.top = (below ? box.bottom + 6 : box.top - height - 6) + "px";
+  }
+
+  function hidePeek() { if (peek) peek.hidden = true; }
+
+  function blockOf(node) { return node && node.closest ? node.closest(".visit") : null; }
+
+  document.addEventListener("mouseover", function (event) {
+    const block = blockOf(event.target);
+    if (block && !block.contains(event.relatedTarget)) showPeek(block);
+  });
+  document.addEventListener("mouseout", function (event) {
+    const block = blockOf(event.target);
+    if (block && !block.contains(event.relatedTarget)) hidePeek();
+  });
+  document.addEventListener("focusin", function (event) {
+    const block = blockOf(event.target);
+    if (block) showPeek(block); else hidePeek();
+  });
+  document.addEventListener("focusout", function (event) { if (blockOf(event.target)) hidePeek(); });
+  document.addEventListener("scroll", hidePeek, true);
+  document.body.addEventListener("htmx:beforeSwap", hidePeek);
+
   function beginDrag() {
+    hidePeek();
     busy = true;
     drag.started = true;
     drag.item.classList.add("dragging");

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import zipfile
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -93,6 +94,50 @@ def test_an_unusable_file_is_refused_with_the_reason(data, code):
     with pytest.raises(ApplicationError) as error:
         read_table(data)
     assert error.value.code == code and error.value.field == "file"
+
+
+def _xlsx() -> bytes:
+    """What Excel writes: a ZIP of XML parts under xl/."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as book:
+        book.writestr("[Content_Types].xml", "<Types/>")
+        book.writestr("xl/workbook.xml", "<workbook/>")
+    return buffer.getvalue()
+
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10" + bytes(range(256))
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (PNG, "a PNG image"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", "a PDF document"),
+        (_xlsx(), "an Excel workbook (.xlsx)"),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64,
+            "an old-style Excel or Word file (.xls or .doc)",
+        ),
+        (b"First Name,Phone\nAna,512\x00\x01\x02\x03 555\n", "a binary file"),
+    ],
+)
+def test_a_binary_file_named_csv_is_refused_saying_what_it_looks_like(data, kind):
+    with pytest.raises(ApplicationError) as error:
+        read_table(data)
+    assert (error.value.code, error.value.field) == ("not_text", "file")
+    assert error.value.message.startswith(f"This file is {kind}, not a CSV file")
+    assert "column names in its first row" in error.value.message
+
+
+def test_text_in_no_encoding_we_read_is_refused():
+    with pytest.raises(ApplicationError) as error:
+        read_table("First Name,Phone\nRenée,512-555-0199\n".encode() + b"\x81\x8d\n")
+    assert error.value.code == "not_text" and "neither UTF-8 nor Windows-1252" in error.value.message
+
+
+def test_a_utf16_export_is_still_read():
+    table = read_table("First Name,Phone\r\nRenée,512-555-0199\r\n".encode("utf-16"))
+    assert table.encoding == "utf-16" and table.records[0].values == ["Renée", "512-555-0199"]
 
 
 # --- Column auto-mapping -----------------------------------------------------------------------------
@@ -419,6 +464,14 @@ def test_the_upload_form_refuses_a_file_over_the_limit(settings):
 def test_the_upload_form_refuses_an_empty_file():
     form = _form(b"")
     assert not form.is_valid() and form.errors["file"] == ["The file is empty."]
+
+
+def test_the_upload_page_refuses_a_png_renamed_csv_before_any_column_matching(office, client_for):
+    upload = SimpleUploadedFile("clients.csv", PNG, content_type="text/csv")
+    response = client_for(office).post(reverse("crm:import-upload"), {"kind": "customers", "file": upload})
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"][0].startswith("This file is a PNG image, not a CSV file")
+    assert not ImportJob.objects.exists()
 
 
 def test_the_upload_page_shows_a_file_without_header_row_as_a_field_error(office, client_for):

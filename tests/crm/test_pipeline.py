@@ -40,18 +40,52 @@ def test_the_happy_path_records_every_transition_with_who_and_from_to(lead, offi
     ]
 
 
-@pytest.mark.parametrize(
-    ("action", "kwargs"),
-    [
-        ("lead_book", {}),
-        ("lead_win", {}),
-    ],
-)
-def test_illegal_transitions_from_new_are_refused(lead, office, action, kwargs):
+def test_a_new_lead_cannot_be_won(lead, office):
     with pytest.raises(ApplicationError) as error:
-        getattr(services, action)(lead=lead, actor=office, **kwargs)
+        services.lead_win(lead=lead, actor=office)
     assert error.value.code == "illegal_transition"
     assert Lead.objects.get(pk=lead.pk).state == "new"
+
+
+def _moves(lead) -> list[tuple]:
+    events = Event.objects.filter(subject_id=str(lead.pk), code__startswith="crm.lead.").exclude(
+        code="crm.lead.created"
+    )
+    return list(events.order_by("pk").values_list("code", "data__from", "data__to", "summary"))
+
+
+@pytest.mark.parametrize("contacted", [False, True])
+def test_a_new_or_contacted_lead_is_booked_on_the_first_call_qualified_on_the_way(lead, office, contacted):
+    if contacted:
+        lead = services.lead_mark_contacted(lead=lead, actor=office)
+    before = lead.state
+    lead = services.lead_book(lead=lead, actor=office, service="AC repair")
+    assert lead.state == "booked" and lead.booked_at and lead.first_response_at
+    assert _moves(lead)[-2:] == [
+        ("crm.lead.qualify", before, "qualified", f"Lead qualified while booking ({before} → qualified)"),
+        ("crm.lead.book", "qualified", "booked", "Lead booked (qualified → booked)"),
+    ]
+    milestones = Event.objects.filter(subject_id=str(lead.pk)).exclude(milestone="").order_by("pk")
+    assert list(milestones.values_list("milestone", flat=True)) == [
+        "lead.created",
+        "lead.qualified",
+        "lead.booked",
+    ]
+
+
+def test_booking_a_new_lead_twice_is_quiet(lead, office):
+    services.lead_book(lead=lead, actor=office)
+    assert services.lead_book(lead=lead, actor=office).state == "booked"  # the same stale object again
+    assert [code for code, *_ in _moves(lead)] == ["crm.lead.qualify", "crm.lead.book"]
+
+
+def test_a_booking_refused_leaves_a_new_lead_new_and_unqualified(web_source, office, dispatcher):
+    lead = lead_capture(source=web_source, contact=LeadIn(name="Walt Jones", phone="512-555-0142")).lead
+    with pytest.raises(ApplicationError, match="Say what service is booked"):
+        services.lead_book(lead=lead, actor=office)
+    with pytest.raises(services.Forbidden):  # a dispatcher books, but does not qualify leads
+        services.lead_book(lead=lead, actor=dispatcher, service="Drain cleaning")
+    assert Lead.objects.get(pk=lead.pk).state == "new" and _moves(lead) == []
 
 
 def test_a_lost_lead_cannot_be_booked_but_can_be_reopened(lead, office):

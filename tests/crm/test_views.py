@@ -54,8 +54,8 @@ def test_dragging_to_a_column_the_machine_refuses_is_409_and_changes_nothing(
     office, client_for, business, web_source
 ):
     lead = _leads(web_source, 1)[0]
-    response = client_for(office).post(reverse("crm:move", args=[lead.pk]), {"state": "booked"})
-    assert response.status_code == 409 and "cannot be booked" in response.json()["detail"]
+    response = client_for(office).post(reverse("crm:move", args=[lead.pk]), {"state": "won"})
+    assert response.status_code == 409 and "cannot be won" in response.json()["detail"]
     assert Lead.objects.get(pk=lead.pk).state == "new"
 
 

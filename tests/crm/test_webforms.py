@@ -159,6 +159,25 @@ def test_a_technician_cannot_open_the_web_form_pages(technician, client_for, web
 # --- Posting a request --------------------------------------------------------------------------------
 
 
+def test_a_one_line_address_becomes_the_leads_service_address(web_form):
+    payload = {**ANA, "address": "1944 Stanton St, Round Rock, TX 78665"}
+    response = post_json(web_form, payload, Origin=SITE)
+    assert response.status_code == 201 and response.json()["warnings"] == []
+    assert Lead.objects.get().property.one_line == "1944 Stanton St, Round Rock, TX 78665"
+
+
+def test_a_field_the_form_does_not_ask_is_named_in_the_warnings_and_on_the_lead(web_form, office, client_for):
+    web_form.ask_address = False
+    web_form.save()
+    response = post_json(web_form, {**ANA, "address": "1944 Stanton St, Round Rock, TX 78665"}, Origin=SITE)
+    warning = '"address" is not a field this channel reads: ignored (kept in the raw payload).'
+    assert response.status_code == 201 and response.json()["warnings"] == [warning]
+    lead = Lead.objects.get()
+    assert lead.property is None and lead.capture_warnings == [warning]
+    page = client_for(office).get(reverse("crm:detail", args=[lead.pk])).content.decode()
+    assert "Left out when it came in" in page and "&quot;address&quot; is not a field" in page
+
+
 def test_a_json_request_makes_a_lead_and_customer_with_its_attribution(web_form, ac_repair):
     payload = {
         **ANA,
@@ -179,7 +198,13 @@ def test_a_json_request_makes_a_lead_and_customer_with_its_attribution(web_form,
     response = post_json(web_form, payload, Origin=SITE)
 
     assert response.status_code == 201
-    assert response.json() == {"ok": True, "message": "Thanks! We'll text you back within minutes."}
+    assert response.json() == {
+        "ok": True,
+        "message": "Thanks! We'll text you back within minutes.",
+        "warnings": [
+            '"favorite_color" is not a field this channel reads: ignored (kept in the raw payload).'
+        ],
+    }
     lead = Lead.objects.get()
     assert lead.state == Lead.State.NEW and lead.web_form == web_form and lead.source == web_form.source
     assert lead.name == "Ana Ruiz" and lead.phone == "+15125550199" and lead.service_type == ac_repair

@@ -98,10 +98,12 @@ def e2e_business(db):
 class Console:
     """Collects console messages and uncaught errors from one page.
 
-    `errors` leaves out the browser's own request for /favicon.ico, which no page asks for.
+    `errors` leaves out the browser's own request for /favicon.ico of other sites (a test's host page);
+    the app's own pages and /favicon.ico must load (given `app_url`, the live server's).
     """
 
-    def __init__(self, page: Page):
+    def __init__(self, page: Page, app_url: str = ""):
+        self.app_url = app_url
         self.messages: list[tuple[str, str, str]] = []  # (type, text, url of the source)
         self.page_errors: list[str] = []
         page.on("console", self._on_console)
@@ -115,8 +117,11 @@ class Console:
         return [
             f"{text} ({url})" if url else text
             for kind, text, url in self.messages
-            if kind == "error" and not url.endswith("/favicon.ico")
+            if kind == "error" and not self._other_sites_favicon(url)
         ]
+
+    def _other_sites_favicon(self, url: str) -> bool:
+        return url.endswith("/favicon.ico") and not (self.app_url and url.startswith(self.app_url))
 
     @property
     def csp_violations(self) -> list[str]:
@@ -127,8 +132,8 @@ class Console:
 
 
 @pytest.fixture
-def console(page) -> Console:
-    return Console(page)
+def console(page, live_server) -> Console:
+    return Console(page, app_url=live_server.url)
 
 
 def login(page: Page, live_server, username: str, password: str) -> None:

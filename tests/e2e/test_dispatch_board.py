@@ -2,7 +2,7 @@
 a visit block; drag another onto the same time and the conflict dialog names the overlap; Cancel saves
 nothing and leaves the job in the queue."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -16,6 +16,7 @@ from users.roles import Role
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 MONDAY = date(2030, 6, 3)
+DASH = "\N{EN DASH}"
 
 
 @pytest.fixture
@@ -98,3 +99,61 @@ def test_dragging_a_visit_to_another_technician_moves_it(page, live_server, boar
     visit.refresh_from_db()
     assert list(visit.technicians.all()) == [other]
     assert visit.end - visit.start == at(MONDAY, 10, 30) - at(MONDAY, 9), "the length is kept"
+
+
+def _truncated(locator) -> bool:
+    return locator.evaluate("el => el.scrollWidth > el.clientWidth || el.scrollHeight > el.clientHeight + 1")
+
+
+def test_each_card_shows_what_fits_its_width_and_the_rest_on_hover_and_focus(page, live_server, board_setup):
+    """At 1440 wide the technician's hours fill the board; a 90-minute visit shows customer, job type and
+    arrival window in full; a 45-minute one its customer and job type; the peek tells the rest."""
+    dispatcher, tech, long_job, short_job = board_setup
+    long_visit, short_visit = (
+        services.visit_schedule(
+            job=job,
+            start=at(MONDAY, hour),
+            end=at(MONDAY, hour) + timedelta(minutes=minutes),
+            arrival_window_start=at(MONDAY, hour - 1, 30),
+            arrival_window_end=at(MONDAY, hour + 1, 30),
+            technicians=[tech],
+            actor=dispatcher,
+            confirm=True,
+        ).visit
+        for job, hour, minutes in ((long_job, 9, 90), (short_job, 13, 45))
+    )
+    login(page, live_server, dispatcher.username, PASSWORD)
+    page.goto(f"{live_server.url}/dispatch/?date={MONDAY}")
+    scroller = page.locator("#board-scroll")
+    assert scroller.evaluate("el => el.scrollWidth <= el.clientWidth"), "the hours fit the board's width"
+    expect(page.locator(".dg-hours span").first).to_have_text("8 AM")
+
+    wide = page.locator(f'.visit[data-visit="{long_visit.pk}"]')
+    expect(wide.locator(".v-name")).to_have_text(long_job.customer.display_name)
+    expect(wide.locator(".v-type")).to_have_text("AC repair")
+    expect(wide.locator(".v-when")).to_contain_text(f"8:30a{DASH}10:30a")
+    for line in (".v-name", ".v-type", ".v-when"):
+        assert not _truncated(wide.locator(line)), f"{line} is cut on a 90-minute card"
+
+    short = page.locator(f'.visit[data-visit="{short_visit.pk}"]')
+    expect(short.locator(".v-name")).to_be_visible()
+    expect(short.locator(".v-type")).to_be_visible()
+    expect(short.locator(".v-when")).to_be_hidden()
+    short.hover()
+    peek = page.locator("#visit-peek")
+    expect(peek).to_be_visible()
+    for text in (
+        short_job.customer.display_name,
+        "AC repair",
+        f"Arrive 12:30p{DASH}2:30p",
+        str(short_job),
+        "Scheduled",
+    ):
+        expect(peek).to_contain_text(text)
+    screenshot(page, "dispatch-board-peek")
+
+    page.mouse.move(5, 5)
+    expect(peek).to_be_hidden()
+    wide.focus()
+    expect(peek).to_be_visible()
+    expect(peek).to_contain_text(f"Arrive 8:30a{DASH}10:30a")

@@ -54,8 +54,8 @@ def test_dragging_a_lead_to_contacted_moves_it_and_a_refused_move_snaps_back(pag
     expect(page.locator('[data-count="contacted"]')).to_have_text("1")
     assert Lead.objects.get(pk=ana.pk).state == "contacted"
 
-    drag(page, page.locator(f'[data-lead="{walt.pk}"]'), page.locator('.column-cards[data-state="booked"]'))
-    expect(page.locator("#board-message")).to_contain_text("cannot be booked")
+    drag(page, page.locator(f'[data-lead="{walt.pk}"]'), page.locator('.column-cards[data-state="won"]'))
+    expect(page.locator("#board-message")).to_contain_text("cannot be won")
     expect(page.locator(f'.column-cards[data-state="new"] [data-lead="{walt.pk}"]')).to_be_visible()
     assert Lead.objects.get(pk=walt.pk).state == "new"
     screenshot(page, "pipeline-board-refused")

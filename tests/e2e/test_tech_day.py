@@ -183,3 +183,22 @@ def test_a_job_type_that_requires_a_signature_tells_the_technician_before_comple
     page.get_by_label("What did you do?").fill("Replaced the capacitor.")
     page.get_by_role("button", name="Complete the job").click()
     expect(state).to_have_text("Completed")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Lone Star Comfort & Plumbing", "Lone Star Comfort, Heating & Plumbing of Austin"],
+)
+def test_the_business_name_fits_the_technicians_phone_header(phone_page, live_server, e2e_business, name):
+    e2e_business.name = name
+    e2e_business.save()
+    make_technician(username="e2e_jake", first_name="Jake", last_name="Morrison")
+    login(phone_page, live_server, "e2e_jake", PASSWORD)
+    phone_page.goto(f"{live_server.url}/my-day/")
+    brand = phone_page.locator(".topbar .brand")
+    expect(brand).to_have_text(name)
+    cut = brand.evaluate("el => el.scrollWidth > el.clientWidth || el.scrollHeight > el.clientHeight + 1")
+    assert not cut, "the name is cut"
+    assert brand.bounding_box()["height"] < 50, "two lines at most"
+    expect(phone_page.locator(".topbar").get_by_role("button", name="Log out")).to_be_in_viewport()
+    screenshot(phone_page, f"tech-header-{len(name)}")

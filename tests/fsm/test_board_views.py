@@ -61,7 +61,7 @@ def test_the_day_view_shows_each_technician_their_visits_and_the_queue(as_dispat
     assert f'data-visit="{visit.pk}"' in page and str(visit.job) in page
     assert f'data-tech="{tech.pk}"' in page
     assert f'data-job="{queued.pk}"' in page and "High" in page
-    assert "at-h2 at-m0" in page, "9:00 on a board from 7 AM: two hours in"
+    assert "at-h1 at-m0" in page, "9:00 on a board from 8 AM (the technician's day): one hour in"
 
 
 def test_the_week_view_shows_seven_days_with_chips_on_the_right_day(as_dispatcher, tech, visit):
@@ -437,10 +437,18 @@ def test_overlapping_visits_are_drawn_on_separate_lanes(business, tech, visit, o
     assert row.lanes == 2 and [b.lane for b in row.blocks] == [0, 1]
 
 
+def test_the_day_shows_the_working_hours_so_they_get_the_boards_width(business, tech, dispatcher):
+    day = board.day_board(board.board_read(day=MONDAY), day=MONDAY, now=at(MONDAY, 7))
+    assert (day.first_hour, day.last_hour) == (8, 17), "the technician works 8 to 5"
+    sunday = MONDAY - timedelta(days=1)
+    day = board.day_board(board.board_read(day=sunday), day=sunday, now=at(sunday, 7))
+    assert (day.first_hour, day.last_hour) == (7, 19), "nobody works, nothing booked: 7 AM to 7 PM"
+
+
 def test_an_early_visit_widens_the_day_shown(business, tech, job, dispatcher):
     schedule(job, start=at(MONDAY, 5, 30), technicians=[tech])
     day = board.day_board(board.board_read(day=MONDAY), day=MONDAY, now=at(MONDAY, 7))
-    assert (day.first_hour, day.last_hour) == (5, 19) and day.hours[0] == "5 AM"
+    assert (day.first_hour, day.last_hour) == (5, 17) and day.hours[0] == "5 AM"
     assert day.rows[0].blocks[0].place == "at-h0 at-m6 len-h1 len-m6", "5:30, 90 minutes"
 
 

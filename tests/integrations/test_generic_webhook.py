@@ -73,9 +73,46 @@ def test_a_lead_posted_with_a_live_key_creates_the_lead_and_customer_with_attrib
     }
 
 
-def test_unknown_keys_are_kept_in_the_raw_payload(client, zapier_key):
-    post(client, ANA, key=zapier_key)
-    assert Lead.objects.get().raw_payload == ANA
+ANGI_CATEGORY_IGNORED = (
+    '"angi_category" is not a field this channel reads: ignored (kept in the raw payload).'
+)
+
+
+def test_unknown_keys_are_kept_in_the_raw_payload_and_named_in_warnings(client, zapier_key):
+    response = post(client, ANA, key=zapier_key)
+    assert response.status_code == 202 and response.json()["warnings"] == [ANGI_CATEGORY_IGNORED]
+    lead = Lead.objects.get()
+    assert lead.raw_payload == {**ANA, "_warnings": [ANGI_CATEGORY_IGNORED]}
+    assert lead.capture_warnings == [ANGI_CATEGORY_IGNORED]
+
+
+def test_a_one_line_address_is_split_into_street_city_state_and_zip(client, zapier_key):
+    body = {
+        "name": "Ana Ruiz",
+        "phone": "512-555-0199",
+        "address": "4512 Oak Hollow Dr Apt 4, Round Rock, Texas 78665",
+    }
+    response = post(client, body, key=zapier_key)
+    assert response.status_code == 202 and response.json()["warnings"] == []
+    prop = Lead.objects.get().property
+    assert (prop.street, prop.unit, prop.city, prop.state, prop.zip_code) == (
+        "4512 Oak Hollow Dr",
+        "Apt 4",
+        "Round Rock",
+        "TX",
+        "78665",
+    )
+
+
+def test_an_address_that_cannot_be_read_in_full_is_kept_in_the_message_with_a_warning(client, zapier_key):
+    body = {"name": "Ana Ruiz", "phone": "512-555-0199", "address": "the blue house behind the church"}
+    response = post(client, body, key=zapier_key)
+    assert response.status_code == 202
+    (warning,) = response.json()["warnings"]
+    assert "could not be read in full" in warning and "street, city, ST 12345" in warning
+    lead = Lead.objects.get()
+    assert lead.property is None and "Address as given: the blue house behind the church" in lead.message
+    assert lead.capture_warnings == [warning]
 
 
 def test_split_names_address_aliases_and_a_spelled_out_state_are_understood(client, zapier_key):
@@ -104,6 +141,7 @@ def test_the_same_lead_delivered_twice_makes_one_lead(client, zapier_key):
         "delivery_id": first.json()["delivery_id"],
         "created": False,
         "status": "done",
+        "warnings": [ANGI_CATEGORY_IGNORED],
         "lead_id": Lead.objects.get().pk,
     }
     assert Lead.objects.count() == 1

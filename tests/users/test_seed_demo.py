@@ -1,13 +1,18 @@
 """`manage.py seed_demo`, the command `make run` runs: every app's demo seeder together, once."""
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db.models import Max, Q
+from django.utils import timezone
 
 from crm.models import Lead
-from fsm.models import Job
+from customers.models import Customer
+from events.models import Event, EventLink
+from fsm.models import Job, Visit
 from messaging.models import Conversation, Message
 
 pytestmark = pytest.mark.django_db
@@ -24,3 +29,29 @@ def test_the_whole_demo_loads_through_every_apps_seeder_and_a_second_run_does_no
     again = StringIO()
     call_command("seed_demo", customers=40, stdout=again)
     assert "already loaded" in again.getvalue()
+
+
+def _timeline(obj) -> list:
+    links = EventLink.objects.filter(target_type__model=obj._meta.model_name, target_id=str(obj.pk))
+    return list(Event.objects.filter(pk__in=links.values("event_id")).order_by("pk"))
+
+
+@time_machine.travel("2026-11-18 11:10 -06:00", tick=False)
+def test_demo_timestamps_are_in_the_past_and_each_timeline_reads_in_order():
+    call_command("seed_demo", customers=40, stdout=StringIO())
+    now = timezone.now()
+    assert Job.objects.aggregate(last=Max("created_at"))["last"] <= now
+    assert Visit.objects.aggregate(last=Max("created_at"))["last"] <= now
+    assert Customer.objects.aggregate(last=Max("created_at"))["last"] <= now
+    assert not Lead.objects.filter(
+        Q(booked_at__gt=now) | Q(closed_at__gt=now) | Q(arrived_at__gt=now)
+    ).exists()
+    assert not Event.objects.filter(occurred_at__gt=now).exists()
+    assert Event.objects.filter(occurred_at__lt=now - timedelta(days=3)).exists()  # not all "today"
+    for subject in [*Job.objects.all(), *Lead.objects.all()]:  # each one's story, step by step
+        times = [event.occurred_at for event in _timeline(subject)]
+        assert times == sorted(times), f"{subject}: timeline out of order"
+        assert times[0] == subject.created_at, f"{subject}: created at another time than its first event"
+    for customer in Customer.objects.all():  # a customer's timeline mixes stories: it starts with itself
+        times = [event.occurred_at for event in _timeline(customer)]
+        assert min(times) == customer.created_at, f"{customer}: something happened before it was created"
