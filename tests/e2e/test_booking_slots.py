@@ -41,5 +41,6 @@ def test_the_slot_list_is_styled_the_moment_it_arrives(page, live_server, e2e_bu
 
     page.get_by_role("button", name="Find a time").click()
     expect(page.locator("#booking-slot .slot").first).to_contain_text("Jake Morrison")
+    page.wait_for_function("window.slotsAtSettle !== undefined")  # settling follows the swap by a moment
     assert page.evaluate("window.slotsAtSettle") == {"display": "grid", "links": 0}
     screenshot_both(page, "lead-find-a-time")
