@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from lead_ingest import free_port, percentile, start_gunicorn  # noqa: E402
+from lead_ingest import cpu_seconds, free_port, percentile, start_gunicorn  # noqa: E402
 
 DB_NAME = "homeservice_bench_stl"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
@@ -288,42 +288,6 @@ def wait_for(fake: FakeTwilio, numbers: list[str], timeout: float) -> bool:
     return False
 
 
-def cpu_seconds(roots: dict[str, set[int]]) -> dict[str, float]:
-    """CPU time (user + system) used so far by each named process tree, and by the PostgreSQL backends
-    connected to the bench database (persistent connections: they live through the run)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    parents, used, names = {}, {}, {}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                head, _, rest = f.read().rpartition(")")
-            fields = rest.split()
-        except OSError:
-            continue
-        parents[int(pid)] = int(fields[1])
-        used[int(pid)] = (int(fields[11]) + int(fields[12])) / ticks
-        names[int(pid)] = head.partition("(")[2]
-        if names[int(pid)] == "postgres":  # count only the backends serving this run's database
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    names[int(pid)] = "postgres" if DB_NAME.encode() in f.read() else "other"
-            except OSError:
-                names[int(pid)] = "other"
-    totals = dict.fromkeys([*roots, "postgres"], 0.0)
-    for pid, seconds in used.items():
-        if names[pid] == "postgres":
-            totals["postgres"] += seconds
-            continue
-        ancestor = pid
-        while ancestor > 1:
-            owner = next((name for name, pids in roots.items() if ancestor in pids), None)
-            if owner:
-                totals[owner] += seconds
-                break
-            ancestor = parents.get(ancestor, 1)
-    return totals
-
-
 def decision_ms(numbers: list[str]) -> tuple[float, float]:
     """p50 / p99 of the text-back task's checks, from the database's own clocks: its call.missed event
     (written right after it locked the call) -> its outbox row (written after the consent, number-lock
@@ -489,12 +453,12 @@ def main() -> None:
             "sms worker": {w.pid for w in sms_workers},
             "bulk worker": {worker.pid},
         }
-        cpu_before = cpu_seconds(roots)
+        cpu_before = cpu_seconds(roots, DB_NAME)
         self_before = sum(os.times()[:2])
         results = paced(lambda i: missed_call(base, prepared[i]), args.calls, args.rate)
         arrived = wait_for(fake, [r["to"] for r in results], 60)
         identified = wait_identified(120)  # the bulk worker's backlog belongs to the CPU per call
-        cpu_after = cpu_seconds(roots)
+        cpu_after = cpu_seconds(roots, DB_NAME)
         self_cpu_ms = (sum(os.times()[:2]) - self_before) * 1000 / args.calls
         app = summarize(fake, results)
         load = os.getloadavg()[0]
