@@ -14,7 +14,7 @@ from common.errors import ApplicationError
 from customers import selectors as customer_selectors
 from customers import services as customer_services
 from customers.addresses import address_parts
-from customers.models import Customer
+from customers.models import Customer, Property
 from events import services as events
 from users.models import User
 from users.roles import Role
@@ -96,10 +96,13 @@ def lead_capture(
     raw_payload: dict | None = None,
     spam: bool = False,
     arrived_at: datetime | None = None,
+    unseen: bool = False,
 ) -> Captured:
-    """Capture one lead onto the one customer record. A retried delivery returns the first lead."""
+    """Capture one lead onto the one customer record. A retried delivery returns the first lead.
+    `unseen`: the caller knows no lead has this source's key yet (a delivery it holds locked and
+    pending), so it is not looked up first; the unique constraint still answers a duplicate."""
     external_id, idempotency_key = str(external_id or "")[:200], str(idempotency_key or "")[:200]
-    existing = _existing_lead(source, external_id, idempotency_key)
+    existing = None if unseen else _existing_lead(source, external_id, idempotency_key)
     if existing:
         return Captured(existing, False)
     phone, email = contact_normalize(contact)
@@ -250,8 +253,7 @@ def _capture(
             None,
         )
     else:
-        customer, new_customer = _find_or_create_customer(contact, phone, email, actor, actor_label)
-        prop = _property_for(customer, contact, actor, actor_label)
+        customer, new_customer, prop = _find_or_create_customer(contact, phone, email, actor, actor_label)
     campaign = campaign or _campaign_for(attribution) or (web_form.campaign if web_form else None)
     first_source, first_campaign = (
         _first_touch(customer, source, campaign) if customer and not new_customer else (source, campaign)
@@ -317,38 +319,59 @@ def _capture(
     return lead
 
 
-def _find_or_create_customer(contact, phone, email, actor, actor_label) -> tuple[Customer, bool]:
+def _find_or_create_customer(
+    contact, phone, email, actor, actor_label
+) -> tuple[Customer, bool, Property | None]:
+    """The customer with this phone or e-mail (contacts and address added), or a new one with its phone,
+    e-mail and property written in one go (customers_create_bulk: an INSERT each, one event)."""
     customer = customer_selectors.customer_find_by_contact(phone=phone, email=email)
     if customer is not None:
         customer_services.customer_add_contacts(
             customer=customer, actor=actor, actor_label=actor_label, phones=[phone], emails=[email]
         )
-        return customer, False
+        return customer, False, _property_for(customer, contact, actor, actor_label)
     first, last = contact.names()
     if not (first or last):
         first = "Unknown"
         last = phone or email
-    customer = customer_services.customer_create(
-        actor=actor,
-        actor_label=actor_label,
+    address = _address_in(contact)
+    item = customer_services.CustomerIn(
         first_name=first,
         last_name=last,
         phones=[customer_services.PhoneIn(number=phone)] if phone else [],
         emails=[customer_services.EmailIn(email=email)] if email else [],
+        properties=[address] if address else [],
     )
-    return customer, True
+    try:
+        checked = customer_services.customer_check(item)
+    except ApplicationError as error:
+        if not (address and error.field.startswith("properties")):
+            raise
+        contact.warnings.append(f"Address not saved: {error.message}")
+        item.properties = []
+        checked = customer_services.customer_check(item)
+    [made] = customer_services.customers_create_bulk(
+        customers=[checked], actor=actor, actor_label=actor_label
+    )
+    return made.customer, True, (made.properties[0] if made.properties else None)
 
 
-def _property_for(customer, contact: LeadIn, actor, actor_label):
+def _address_in(contact: LeadIn) -> customer_services.PropertyIn | None:
     if not contact.has_address():
         return None
-    address = customer_services.PropertyIn(
+    return customer_services.PropertyIn(
         street=contact.street[:200],
         unit=contact.unit[:40],
         city=contact.city[:100],
         state=contact.state[:40],
         zip_code=contact.zip_code.strip()[:10],
     )
+
+
+def _property_for(customer, contact: LeadIn, actor, actor_label):
+    address = _address_in(contact)
+    if address is None:
+        return None
     try:
         with transaction.atomic():
             return customer_services.property_find_or_add(
@@ -598,7 +621,7 @@ def lead_reopen(*, lead: Lead, actor) -> Lead:
     with transaction.atomic():
         if lead.customer_id is None:
             contact = LeadIn(name=lead.name, phone=lead.phone, email=lead.email)
-            changes["customer"], _ = _find_or_create_customer(contact, lead.phone, lead.email, actor, "")
+            changes["customer"], _, _ = _find_or_create_customer(contact, lead.phone, lead.email, actor, "")
         return _transition(lead=lead, action="reopen", actor=actor, changes=changes)
 
 

@@ -99,6 +99,7 @@ def inbound_process(*, inbound_id: int) -> InboundLead:
                     idempotency_key=inbound.idempotency_key,
                     raw_payload=inbound.raw_payload,
                     arrived_at=inbound.received_at,
+                    unseen=True,  # this delivery is locked and pending: its lead is not written yet
                 )
         except Exception as exc:
             inbound.last_error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -107,7 +108,8 @@ def inbound_process(*, inbound_id: int) -> InboundLead:
         else:
             inbound.lead, inbound.status = captured.lead, InboundLead.Status.DONE
             inbound.processed_at, inbound.last_error = timezone.now(), ""
-        inbound.save()
+        # Only what changed: the delivery's payloads are not written again.
+        inbound.save(update_fields=["attempts", "last_error", "status", "lead", "processed_at"])
     return inbound
 
 

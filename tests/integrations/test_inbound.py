@@ -96,3 +96,28 @@ def test_the_capture_locks_the_delivery_and_never_its_source(
         q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"] and "inboundlead" in q["sql"]
     ]
     assert lock.endswith('FOR UPDATE OF "integrations_inboundlead"')
+
+
+def test_a_new_leads_capture_takes_a_fixed_number_of_queries(
+    require_postgres, source, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """A new customer with phone, e-mail and property, attribution and the timeline: bench/lead_breakdown.py
+    measures its time; this count catches a change that adds statements to it (issue 13: 33 before)."""
+    address = {"street": "1944 Stanton St", "city": "Austin", "state": "TX", "zip_code": "78704"}
+    warm = _accept(source, key="warm-up", phone="(512) 555-0100", email="warm@example.com", **address)
+    inbound.inbound_process(inbound_id=warm.inbound.pk)  # content types, settings: what a worker holds
+    accepted = _accept(source, key="k2", phone="(512) 555-0111", email="ana@example.com", **address)
+
+    # The delivery locked; the contact's two advisory locks (phone, e-mail); the customer looked up by
+    # phone and by e-mail; customer, phone, e-mail and property INSERTs; customer.created and its link;
+    # round robin on?; the lead; lead.created and its links (one INSERT); the delivery's update. Three
+    # savepoints and their releases (the test's transaction makes the outermost one a savepoint too).
+    with django_assert_num_queries(22):
+        done = inbound.inbound_process(inbound_id=accepted.inbound.pk)
+
+    lead = done.lead
+    assert (lead.customer.properties.get().street, lead.attribution) == (
+        "1944 Stanton St",
+        {"utm_source": "zap"},
+    )
+    assert lead.customer.phones.count() == lead.customer.emails.count() == 1
