@@ -149,7 +149,9 @@ HEALTH_HEARTBEAT_MAX_AGE_SECONDS = env.int("HEALTH_HEARTBEAT_MAX_AGE_SECONDS", d
 
 # --- Lead capture ---------------------------------------------------------------------------------
 LEADS_MAX_BODY_BYTES = env.int("LEADS_MAX_BODY_BYTES", default=100 * 1024)  # larger payloads get 413
-WEB_FORM_RATE_LIMIT = env("WEB_FORM_RATE_LIMIT", default="5/m")  # submissions per IP per form
+# Submissions per IP per form. Real visitors share addresses (an office's NAT, a mall's Wi-Fi, a mobile
+# carrier's CGNAT), so the limit only stops a flood: over it, a submission is still stored, as spam.
+WEB_FORM_RATE_LIMIT = env("WEB_FORM_RATE_LIMIT", default="30/m")
 FACEBOOK_APP_SECRET = env("FACEBOOK_APP_SECRET", default="")
 FACEBOOK_VERIFY_TOKEN = env("FACEBOOK_VERIFY_TOKEN", default="")
 FACEBOOK_PAGE_ACCESS_TOKEN = env("FACEBOOK_PAGE_ACCESS_TOKEN", default="")
