@@ -196,10 +196,13 @@ def event_fan_out(*, event_id: int) -> list[Delivery]:
     """Create one pending Delivery per subscriber of the event's milestone, then queue each."""
     with transaction.atomic():
         event = Event.objects.select_for_update().get(pk=event_id)
+        names = [sub.name for sub in registry.subscribers_for(event.milestone, event.data)]
         deliveries = []
-        for sub in registry.subscribers_for(event.milestone, event.data):
-            delivery, _ = Delivery.objects.get_or_create(event=event, subscriber=sub.name)
-            deliveries.append(delivery)
+        if names:  # one INSERT for them all; the unique (event, subscriber) keeps a second fan-out's out
+            Delivery.objects.bulk_create(
+                [Delivery(event=event, subscriber=n) for n in names], ignore_conflicts=True
+            )
+            deliveries = list(Delivery.objects.filter(event=event, subscriber__in=names).order_by("pk"))
         if not deliveries:
             _commit_without_waiting_for_disk()
         if event.fanned_out_at is None:
@@ -261,7 +264,16 @@ def delivery_attempt(*, delivery_id: int, force: bool = False) -> Delivery:
             delivery.status = Delivery.Status.DELIVERED
             delivery.delivered_at = now
             delivery.last_error = ""
-        delivery.save()
+        delivery.save(
+            update_fields=[
+                "attempts",
+                "last_attempt_at",
+                "status",
+                "delivered_at",
+                "last_error",
+                "next_attempt_at",
+            ]
+        )
     return delivery
 
 
