@@ -16,7 +16,10 @@ def test_a_new_lead_is_booked_from_its_page_and_the_timeline_says_it_was_qualifi
     page, live_server, e2e_business
 ):
     office = UserFactory(username="maria", role=Role.OFFICE)
-    source = Source.objects.create(name="Website", slug="website", kind=Source.Kind.WEB_FORM)
+    # A lead nobody answered yet: no instant reply (in the day it would go out and mark the lead contacted).
+    source = Source.objects.create(
+        name="Website", slug="website", kind=Source.Kind.WEB_FORM, instant_reply_enabled=False
+    )
     contact = LeadIn(name="Ana Ruiz", phone="512-555-0199", service="AC repair")
     lead = lead_capture(source=source, contact=contact).lead
     login(page, live_server, office.username, PASSWORD)
