@@ -71,19 +71,17 @@ def decode(raw: bytes) -> tuple[str, str]:
         return raw[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "utf-8-sig"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return raw.decode("utf-16"), "utf-16"
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        raise ApplicationError(
-            "The file's text could not be read: it is neither UTF-8 nor Windows-1252 (what Excel writes). "
-            "Save it again as CSV UTF-8.",
-            field="file",
-            code="not_text",
-        ) from None
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise ApplicationError(
+        "The file's text could not be read: it is neither UTF-8 nor Windows-1252 (what Excel writes). "
+        "Save it again as CSV UTF-8.",
+        field="file",
+        code="not_text",
+    )
 
 
 def sniff_delimiter(text: str) -> str:
