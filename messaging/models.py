@@ -5,6 +5,7 @@ customers, events and users only (a message's and a call's lead is a string refe
 The tables keep their crm_ names (they were crm's before messaging became its own app).
 """
 
+import textwrap
 import uuid
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from customers.models import Customer
+from customers.selectors import phone_national
 from users.models import current_memo
 
 
@@ -222,6 +224,24 @@ class Message(FSMModelMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} {self.channel} {self.to_number or self.from_number}: {self.body[:40]}"
+
+    @property
+    def party(self) -> str:
+        """Who it is to (outbound) or from (inbound): a national number, an address, or '' (a chat line
+        with no number)."""
+        outbound = self.direction == self.Direction.OUTBOUND
+        if self.channel == self.Channel.EMAIL:
+            return self.to_email if outbound else self.from_email
+        return phone_national(self.to_number if outbound else self.from_number)
+
+    def gist(self, width: int = 120) -> str:
+        """The text (an e-mail's subject first) cut at a word to `width` characters."""
+        text = (
+            f"{self.subject}: {self.body}"
+            if self.channel == self.Channel.EMAIL and self.subject
+            else self.body
+        )
+        return textwrap.shorten(text, width, placeholder=" …")
 
     # Delivery receipts only move forward: a late "sent" never undoes "delivered".
     RANK = {"queued": 0, "held": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}

@@ -13,7 +13,6 @@ The transports (messaging.transports) are chosen by channel in settings.MESSAGIN
 """
 
 import logging
-import textwrap
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -22,7 +21,6 @@ from django.utils import timezone
 
 from customers import services as customer_services
 from customers.models import Customer
-from customers.selectors import phone_national
 from events import services as events
 from events.services import enqueue
 
@@ -217,13 +215,13 @@ def _record_consent(message: Message, error: TransportError) -> None:
 def _record(message: Message, what: str, *, adopted: bool = False) -> None:
     noun = {Message.Channel.EMAIL: "E-mail", Message.Channel.CHAT: "Chat reply"}.get(message.channel, "Text")
     verb = {"sent": "sent to", "failed": "failed to", "suppressed": "not sent to"}[what]
-    said = message.error_message or textwrap.shorten(message.subject or message.body, 120, placeholder=" …")
+    said = message.error_message or message.gist()
     events.record(
         f"crm.message.{what}",
         subject=message,
         actor_label=message.channel,
         links=[(Customer, message.customer_id), (Message.lead.field.related_model, message.lead_id)],
-        summary=f"{noun} {verb} {_party(message)}: {said}",
+        summary=f"{noun} {verb} {message.party or 'the visitor'}: {said}",
         data={
             "message_id": message.pk,
             "channel": message.channel,
@@ -234,12 +232,6 @@ def _record(message: Message, what: str, *, adopted: bool = False) -> None:
             "adopted": adopted,
         },
     )
-
-
-def _party(message: Message) -> str:
-    if message.channel == Message.Channel.EMAIL:
-        return message.to_email
-    return phone_national(message.to_number) or "the visitor"
 
 
 def outbox_sweep(*, now: datetime | None = None, queued_grace: timedelta = QUEUED_GRACE) -> int:

@@ -9,7 +9,6 @@ number that asked to stop in a sentence gets no automated or marketing text unti
 
 import logging
 import re
-import textwrap
 from datetime import datetime
 
 from django.conf import settings
@@ -267,7 +266,7 @@ def _preview(message: Message) -> str:
 def _record(message: Message, actor, what: str) -> None:
     noun = "E-mail" if message.channel == Message.Channel.EMAIL else "Text"
     verb = {"queued": f"{noun} to", "suppressed": f"{noun} not sent to", "received": f"{noun} from"}[what]
-    summary = f"{verb} {message_party(message)}: {message_gist(message)}"
+    summary = f"{verb} {message.party}: {message.gist()}"
     events.record(
         f"crm.message.{what}",
         subject=message,
@@ -275,24 +274,13 @@ def _record(message: Message, actor, what: str) -> None:
         actor_label="" if actor else "messaging",
         links=[message.customer, message.lead],
         summary=summary,
-        data={"message_id": message.pk, "purpose": message.purpose, "status": message.status},
+        data={
+            "message_id": message.pk,
+            "channel": message.channel,
+            "purpose": message.purpose,
+            "status": message.status,
+        },
     )
-
-
-def message_party(message: Message) -> str:
-    """Who the message is to (outbound) or from (inbound): a national number or an address."""
-    outbound = message.direction == Message.Direction.OUTBOUND
-    if message.channel == Message.Channel.EMAIL:
-        return message.to_email if outbound else message.from_email
-    return customer_selectors.phone_national(message.to_number if outbound else message.from_number)
-
-
-def message_gist(message: Message, width: int = 120) -> str:
-    """The text (an e-mail's subject first) cut at a word to `width` characters."""
-    text = message.body
-    if message.channel == Message.Channel.EMAIL and message.subject:
-        text = f"{message.subject}: {text}"
-    return textwrap.shorten(text, width, placeholder=" …")
 
 
 def conversation_mark_read(*, conversation: Conversation) -> None:
@@ -371,15 +359,7 @@ def email_queue(*, to: str, subject: str, body: str, customer: Customer, actor=N
             status=Message.Status.QUEUED,
         )
         _touch_conversation(message, unread=False)
-        events.record(
-            "crm.message.queued",
-            subject=message,
-            actor=actor,
-            actor_label="" if actor else "messaging",
-            links=[message.customer],
-            summary=f"E-mail to {to}: {subject}"[:200],
-            data={"message_id": message.pk, "channel": "email", "status": message.status},
-        )
+        _record(message, actor, "queued")
         transaction.on_commit(lambda: outbox.message_enqueue(message))
     return message
 

@@ -1,13 +1,11 @@
 """Timelines and activity lists show one row per message: its first event (queued, received, not sent),
 with the message's state now beside it, instead of one row per step of its delivery."""
 
-import textwrap
 from dataclasses import dataclass
 
 from django import template
 from django.contrib.contenttypes.models import ContentType
 
-from customers.selectors import phone_national
 from events.models import Event
 
 from ..models import Message
@@ -38,9 +36,8 @@ class Row:
             return self.event.summary or self.event.code
         m = self.message
         noun = {Message.Channel.EMAIL: "E-mail", Message.Channel.CHAT: "Chat"}.get(m.channel, "Text")
-        if m.direction == Message.Direction.INBOUND:
-            return f"{noun} from {_address(m, m.from_email, m.from_number) or 'the visitor'}"
-        return f"{noun} to {_address(m, m.to_email, m.to_number) or 'the visitor'}"
+        way = "from" if m.direction == Message.Direction.INBOUND else "to"
+        return f"{noun} {way} {m.party or 'the visitor'}"
 
     @property
     def text(self) -> str:
@@ -52,7 +49,7 @@ class Row:
     @property
     def short_text(self) -> str:
         """Cut at a word, never mid-word."""
-        return textwrap.shorten(self.text, SHORT, placeholder=" …")
+        return self.message.gist(SHORT) if self.message else ""
 
     @property
     def is_cut(self) -> bool:
@@ -68,10 +65,6 @@ class Row:
     @property
     def badge(self) -> str:
         return BADGES.get(self.message.status, "") if self.message else ""
-
-
-def _address(message: Message, email: str, number: str) -> str:
-    return email if message.channel == Message.Channel.EMAIL else phone_national(number)
 
 
 @register.simple_tag
