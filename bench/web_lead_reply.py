@@ -63,6 +63,17 @@ def daytime_in_texas(now: datetime) -> bool:
     return first <= local.hour < 20
 
 
+def on_texting_hours(*, refuse: bool) -> None:
+    """Return at once by day; at night run this script again on tomorrow's 13:00 (or refuse)."""
+    if daytime_in_texas(datetime.now(ZONE)):
+        return
+    if refuse or os.environ.get("FAKETIME"):
+        sys.exit("It is outside TX's texting hours in Chicago: the replies would be held. Run it by day.")
+    print("Outside TX's texting hours: running again under .ci/on-clock 'tomorrow 13:00'.", flush=True)
+    clock = str(ROOT / ".ci/on-clock")
+    os.execv(clock, [clock, "tomorrow 13:00", sys.executable, *sys.argv])  # noqa: S606 (our own script)
+
+
 def recreate_database() -> None:
     import psycopg
 
@@ -170,13 +181,7 @@ def main() -> None:
     parser.add_argument("--no-clock", action="store_true", help="refuse at night instead of moving the clock")
     args = parser.parse_args()
 
-    if not daytime_in_texas(datetime.now(ZONE)):
-        if args.no_clock or os.environ.get("FAKETIME"):
-            sys.exit("It is outside TX's texting hours in Chicago: the replies would be held. Run it by day.")
-        print("Outside TX's texting hours now: running again under .ci/on-clock 'tomorrow 13:00'.", flush=True)
-        os.execv(
-            str(ROOT / ".ci/on-clock"), [".ci/on-clock", "tomorrow 13:00", sys.executable, *sys.argv]
-        )
+    on_texting_hours(refuse=args.no_clock)
 
     import redis
 
