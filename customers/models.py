@@ -20,6 +20,8 @@ class Customer(models.Model):
     last_name = models.CharField(max_length=100, blank=True)
     company_name = models.CharField(max_length=200, blank=True)
     notes = models.TextField(blank=True)
+    tax_exempt = models.BooleanField(default=False, help_text="No sales tax on this customer's documents.")
+    tax_exempt_certificate = models.CharField("exemption certificate number", max_length=80, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(
@@ -71,6 +73,8 @@ class Property(models.Model):
     time_zone = models.CharField(max_length=64, blank=True, help_text="Blank: the business's time zone.")
     access_notes = models.TextField(blank=True, help_text="Gate codes, pets, parking.")
     is_primary = models.BooleanField(default=False)
+    tax_exempt = models.BooleanField(default=False, help_text="No sales tax on work at this address.")
+    tax_exempt_certificate = models.CharField("exemption certificate number", max_length=80, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -573,3 +573,10 @@ class FieldServiceSettings(models.Model):
             found = cls.objects.order_by("pk").first() or cls.objects.create()
             cache.set(cls.CACHE_KEY, found, 300)
         return found
+
+
+# The sub-packages' models belong to this app: imported here so Django finds them when the app loads.
+from fsm.documents.models import DocumentSequence  # noqa: E402,F401
+from fsm.estimates.models import Estimate, EstimateLine, EstimateOption, EstimatePhoto  # noqa: E402,F401
+from fsm.invoices.models import CreditNote, CustomerCredit, Invoice, InvoiceLine, Payment  # noqa: E402,F401
+from fsm.pricebook.models import PricebookItem  # noqa: E402,F401

@@ -4,7 +4,9 @@ from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser
 from django.core.cache import cache
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models import Q
 from phonenumber_field.modelfields import PhoneNumberField
 
 from .roles import Role
@@ -68,6 +70,15 @@ class User(AbstractUser):
         return self.role is not None and self.role in roles
 
 
+class PaymentTerms(models.IntegerChoices):
+    DUE_ON_RECEIPT = 0, "Due on receipt"
+    NET_15 = 15, "Net 15"
+    NET_30 = 30, "Net 30"
+
+
+PREFIX = RegexValidator(r"^[A-Z][A-Z0-9]{0,7}$", "Capital letters and digits, starting with a letter.")
+
+
 class Business(models.Model):
     """The company this installation runs. One row; `Business.current()` reads it."""
 
@@ -78,6 +89,28 @@ class Business(models.Model):
     website = models.URLField(blank=True)
     service_area_zip_codes = models.JSONField(default=list, blank=True, help_text="ZIP codes served.")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # What the customer's documents (estimates, invoices) carry: fsm reads these.
+    legal_name = models.CharField(
+        max_length=200, blank=True, help_text="As registered, if different from the name customers know."
+    )
+    logo = models.ImageField(upload_to="business/", blank=True, help_text="PNG or JPEG, shown on documents.")
+    license_number = models.CharField(max_length=80, blank=True)
+    street = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    zip_code = models.CharField("ZIP code", max_length=10, blank=True)
+    estimate_terms = models.TextField(blank=True, help_text="Printed under every estimate.")
+    invoice_terms = models.TextField(blank=True, help_text="Printed under every invoice.")
+    payment_terms_days = models.PositiveSmallIntegerField(
+        "payment terms", choices=PaymentTerms.choices, default=PaymentTerms.DUE_ON_RECEIPT
+    )
+    estimate_valid_days = models.PositiveSmallIntegerField(
+        "estimates valid for (days)", default=30, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    estimate_prefix = models.CharField(max_length=8, default="EST", validators=[PREFIX])
+    invoice_prefix = models.CharField(max_length=8, default="INV", validators=[PREFIX])
+    credit_note_prefix = models.CharField(max_length=8, default="CN", validators=[PREFIX])
 
     class Meta:
         verbose_name_plural = "business"
@@ -122,3 +155,43 @@ class Business(models.Model):
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def address_lines(self) -> list[str]:
+        """The mailing address as printed: street, then "City, ST 78701"; empty lines left out."""
+        place = ", ".join(part for part in (self.city, f"{self.state} {self.zip_code}".strip()) if part)
+        return [line for line in (self.street, place) if line]
+
+
+class TaxRate(models.Model):
+    """A sales tax rate the business charges (e.g. "Austin 8.25%"). One is the default; a customer or a
+    property may be exempt (customers.Customer.tax_exempt, Property.tax_exempt)."""
+
+    name = models.CharField(max_length=80)
+    percent = models.DecimalField(
+        max_digits=6,
+        decimal_places=4,
+        validators=[MinValueValidator(0), MaxValueValidator(30)],
+        help_text="8.25 for 8.25%.",
+    )
+    is_default = models.BooleanField("default", default=False)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_tax"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_default=False) | Q(active=True), name="default_tax_is_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.percent.normalize():f}%)"
+
+    @classmethod
+    def default(cls) -> "TaxRate | None":
+        return cls.objects.filter(is_default=True).first()
