@@ -84,6 +84,7 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "users.context_processors.navigation",
             ],
+            "builtins": ["common.templatetags"],  # {{ amount|money }} in every template
         },
     },
 ]
@@ -152,6 +153,8 @@ LEADS_MAX_BODY_BYTES = env.int("LEADS_MAX_BODY_BYTES", default=100 * 1024)  # la
 # Submissions per IP per form. Real visitors share addresses (an office's NAT, a mall's Wi-Fi, a mobile
 # carrier's CGNAT), so the limit only stops a flood: over it, a submission is still stored, as spam.
 WEB_FORM_RATE_LIMIT = env("WEB_FORM_RATE_LIMIT", default="30/m")
+# Wrong public document links (estimates, invoices) one address may try before it gets 429s.
+PUBLIC_LINK_GUESS_RATE = env("PUBLIC_LINK_GUESS_RATE", default="20/m")
 FACEBOOK_APP_SECRET = env("FACEBOOK_APP_SECRET", default="")
 FACEBOOK_VERIFY_TOKEN = env("FACEBOOK_VERIFY_TOKEN", default="")
 FACEBOOK_PAGE_ACCESS_TOKEN = env("FACEBOOK_PAGE_ACCESS_TOKEN", default="")

@@ -70,6 +70,8 @@ urlpatterns = [
     path("leads/", include("crm.urls")),
     path("forms/", include("crm.webforms.public_urls")),
     path("chat/", include("crm.webchat.urls")),
+    path("e/", include("fsm.estimates.public_urls")),  # the customer's estimate link (a stored token)
+    path("i/", include("fsm.invoices.public_urls")),  # the customer's invoice link
     path("integrations/email/", include("integrations.email.urls")),
     path("integrations/", include("integrations.urls")),
     path("exceptions/", include("events.urls")),

@@ -50,6 +50,20 @@ def win_lead_from_work(event) -> None:
 
 
 @subscriber(
+    "estimate.sent",
+    "estimate.accepted",
+    "estimate.declined",
+    name="crm.estimate_on_lead_timeline",
+    when=lambda data: bool(data.get("origin_lead_id")),
+)
+def estimate_on_lead_timeline(event) -> None:
+    """An estimate made for a lead shows on the lead's timeline: sent, accepted, declined."""
+    lead_id = event.data["origin_lead_id"]
+    if Lead.objects.filter(pk=lead_id).exists():
+        events.event_links_add(event=event, links=[(Lead, lead_id)])
+
+
+@subscriber(
     "lead.created",
     name="crm.instant_reply",
     when=lambda data: data.get("source_kind", INSTANT_REPLY_KINDS[0]) in INSTANT_REPLY_KINDS,

@@ -11,7 +11,7 @@ publisher; docs/ARCHITECTURE.md lists them. Codes in RESERVED are named by the d
 yet (the money issue declares them when it publishes them).
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -182,14 +182,87 @@ class JobCanceled(JobMoved):
     reason: str
 
 
-# --- Estimates (the money issue publishes it and may add keys; crm already wins the lead from it) -------
+# --- Estimates -------------------------------------------------------------------------------------------
 
 
-class EstimateAccepted(Payload):
+class EstimateMilestone(Payload):
     estimate_id: int
+    estimate_number: str = ""
     customer_id: int
     job_id: int | None
     origin_lead_id: int | None
+
+
+class EstimateSent(EstimateMilestone):
+    option_totals: list[str] = []  # each option's total, "1234.50"
+    expires_on: date | None = None  # ISO date in the stored data
+    channels: list[str] = []  # "sms", "email"
+
+
+class EstimateAccepted(EstimateMilestone):
+    option_id: int | None = None
+    option_name: str = ""
+    total: str = ""  # the chosen option with its ticked add-ons, "1234.50"
+    in_person: bool = False
+
+
+class EstimateDeclined(EstimateMilestone):
+    reason: str = ""
+
+
+# --- Invoices and payments (amounts as exact decimal strings, "1234.50") ------------------------------
+
+
+class InvoiceMilestone(Payload):
+    invoice_id: int
+    invoice_number: str
+    customer_id: int
+    job_id: int | None
+    origin_lead_id: int | None
+
+
+class InvoiceLineSummary(Payload):
+    kind: str  # the pricebook item's kind: service, material, equipment (typed lines: service)
+    amount: str
+    taxable: bool
+
+
+class InvoiceIssued(InvoiceMilestone):
+    total: str
+    subtotal: str
+    tax: str
+    discount: str
+    tax_percent: str
+    issued_on: date
+    due_on: date
+    lines: list[InvoiceLineSummary]
+
+
+class InvoicePaid(InvoiceMilestone):
+    total: str
+    paid_at: datetime
+
+
+class InvoiceVoided(InvoiceMilestone):
+    reason: str
+    total: str
+
+
+class PaymentReceived(InvoiceMilestone):
+    payment_id: int
+    method: str
+    amount: str
+    applied: str
+    credit_kept: str
+    balance: str
+
+
+class CreditNoteIssued(InvoiceMilestone):
+    credit_note_id: int
+    credit_note_number: str
+    amount: str
+    refunded: bool
+    method: str
 
 
 CATALOGUE: dict[str, type[Payload]] = {
@@ -208,19 +281,17 @@ CATALOGUE: dict[str, type[Payload]] = {
     "job.en_route": JobEnRoute,
     "job.completed": JobCompleted,
     "job.canceled": JobCanceled,
+    "estimate.sent": EstimateSent,
     "estimate.accepted": EstimateAccepted,
+    "estimate.declined": EstimateDeclined,
+    "invoice.issued": InvoiceIssued,
+    "invoice.paid": InvoicePaid,
+    "invoice.voided": InvoiceVoided,
+    "payment.received": PaymentReceived,
+    "credit_note.issued": CreditNoteIssued,
 }
 
-RESERVED = frozenset(
-    {
-        "estimate.sent",
-        "estimate.declined",
-        "invoice.issued",
-        "invoice.paid",
-        "invoice.voided",
-        "payment.received",
-    }
-)
+RESERVED: frozenset[str] = frozenset()
 
 MILESTONES = frozenset(CATALOGUE) | RESERVED
 

@@ -95,6 +95,18 @@ def timeline_extend(
     return len(added)
 
 
+def event_links_add(
+    *, event: Event, links: Iterable[models.Model | tuple[type[models.Model], object] | None]
+) -> int:
+    """Put one event on more timelines (a subscriber that knows a record the publisher cannot name:
+    crm puts an estimate's milestones on the lead it came from). Twice is the same as once."""
+    targets = sorted({target for target in map(_link_target, links) if target})
+    added = EventLink.objects.bulk_create(
+        [EventLink(event=event, target_type_id=ct, target_id=pk) for ct, pk in targets], ignore_conflicts=True
+    )
+    return len(added)
+
+
 def record_beside(
     event: Event, code: str, *, summary: str, actor_label: str = "", data: dict | None = None
 ) -> Event:

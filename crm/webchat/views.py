@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from common.errors import ApplicationError
+from common.ratelimit import rate_exceeded, rate_parse
 from users.access import public
 from users.models import Business
 
@@ -37,7 +38,6 @@ from ..webforms.public_views import (
     parse_submission,
     too_large,
 )
-from ..webforms.ratelimit import rate_exceeded, rate_parse
 from . import services
 
 log = logging.getLogger(__name__)

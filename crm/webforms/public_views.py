@@ -22,12 +22,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from common.errors import ApplicationError
+from common.ratelimit import rate_exceeded, rate_parse
 from users.access import public
 from users.models import Business
 
 from ..models import WebForm
 from .forms import ATTRIBUTION_FIELDS, HONEYPOT, LeadForm, lead_form_for
-from .ratelimit import rate_exceeded, rate_parse
 from .services import web_form_submit
 
 log = logging.getLogger(__name__)

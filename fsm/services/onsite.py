@@ -109,7 +109,7 @@ def photo_add(*, job: Job, actor, file, caption: str = "") -> JobPhoto:
     return photo
 
 
-def _decode_png_data_url(data_url: str) -> bytes:
+def decode_png_data_url(data_url: str) -> bytes:
     data_url = (data_url or "").strip()
     if not data_url.startswith(PNG_DATA_URL):
         raise ApplicationError("The signature must be a PNG data URL.", field="data_url", code="not_png")
@@ -130,7 +130,7 @@ def signature_add(*, job: Job, actor, data_url: str, signer_name: str) -> JobSig
     if not signer_name:
         raise ApplicationError("Who signed?", field="signer_name", code="required")
     require_on_job(job, actor)
-    raw = _decode_png_data_url(data_url)
+    raw = decode_png_data_url(data_url)
     if image_format(io.BytesIO(raw), field="data_url") != "PNG":
         raise ApplicationError("The signature must be a PNG image.", field="data_url", code="not_png")
     with transaction.atomic():

@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from common.ratelimit import rate_parse
 from crm.models import Lead, ServiceType, Source, WebForm
-from crm.webforms.ratelimit import rate_parse
 from customers.models import Customer
 from events.models import Event
 

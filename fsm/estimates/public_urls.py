@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import public_views
+
+urlpatterns = [
+    path("<str:token>/", public_views.estimate_page, name="estimate-public"),
+    path("<str:token>/quote/", public_views.estimate_quote, name="estimate-public-quote"),
+    path("<str:token>/accept/", public_views.estimate_accept, name="estimate-public-accept"),
+    path("<str:token>/decline/", public_views.estimate_decline, name="estimate-public-decline"),
+]

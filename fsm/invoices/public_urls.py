@@ -1,0 +1,7 @@
+from django.urls import path
+
+from . import public_views
+
+urlpatterns = [
+    path("<str:token>/", public_views.invoice_page, name="invoice-public"),
+]
