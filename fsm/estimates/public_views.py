@@ -106,7 +106,7 @@ def _refused(request, estimate: Estimate, error: ApplicationError, form: str):
     chosen = _int(request.POST.get("option"))
     context = _context(
         estimate,
-        errors={error.field or "__all__": error.message},
+        errors={error.field or "page": error.message},
         form=form,
         values=request.POST,
         chosen_option=chosen,
