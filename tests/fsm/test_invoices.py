@@ -192,7 +192,7 @@ def test_numbers_stay_gapless_and_unique_under_concurrent_issuing(require_postgr
             barrier.wait()
             for draft in chunk:
                 invoices.invoice_issue(invoice=draft, actor=office)
-        except Exception as error:  # noqa: BLE001 (reported below)
+        except Exception as error:
             errors.append(error)
         finally:
             connection.close()
