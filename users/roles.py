@@ -71,6 +71,7 @@ NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Leads", "crm:board", (Role.OWNER, Role.OFFICE)),
     ("Customers", "customers:list", (Role.OWNER, Role.OFFICE, Role.DISPATCHER)),
     ("Jobs", "job-list", (Role.OWNER, Role.OFFICE, Role.DISPATCHER)),
+    ("Estimates", "estimate-list", (Role.OWNER, Role.OFFICE, Role.DISPATCHER)),
     ("Dispatch", "dispatch-board", (Role.OWNER, Role.OFFICE, Role.DISPATCHER)),
     ("My day", "my-day", (Role.TECHNICIAN,)),
     ("Marketing", "crm:marketing", STAFF_ROLES),

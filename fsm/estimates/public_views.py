@@ -6,6 +6,7 @@ server), then name + signature to accept, or a reason to decline. Opening it mar
 
 from django.db.models import Prefetch
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.errors import ApplicationError
@@ -35,6 +36,9 @@ def _context(estimate: Estimate, **extra) -> dict:
         "business": Business.current(),
         "open": estimate.state in Estimate.OPEN_STATES,
         "chosen_option": chosen,
+        "accept_url": reverse("estimate-public-accept", args=[estimate.public_token]),
+        "quote_url": reverse("estimate-public-quote", args=[estimate.public_token]),
+        "decline_url": reverse("estimate-public-decline", args=[estimate.public_token]),
         **extra,
     }
 

@@ -290,7 +290,7 @@ def estimate_send(*, estimate: Estimate, actor, sms: bool = True, email: bool = 
             raise ApplicationError("Add at least one line before sending.", field="options", code="empty")
         if empty := [o.name for o in options if not any(not line.is_addon for line in o.lines.all())]:
             raise ApplicationError(f"Option {empty[0]} has no lines: add some or remove it.", field="options")
-        phone, address = _contacts(estimate.customer)
+        phone, address = customer_contacts(estimate.customer)
         channels = [c for c, wanted, to in (("sms", sms, phone), ("email", email, address)) if wanted and to]
         if not channels:
             raise ApplicationError(
@@ -333,7 +333,7 @@ def estimate_send(*, estimate: Estimate, actor, sms: bool = True, email: bool = 
     return estimate
 
 
-def _contacts(customer: Customer) -> tuple[str, str]:
+def customer_contacts(customer: Customer) -> tuple[str, str]:
     phones = sorted(customer.phones.all(), key=lambda p: (p.kind != "mobile", not p.is_primary))
     mobile = next(iter(phones), None)  # the outbox refuses a landline or an opted-out number itself
     emails = list(customer.emails.all())
@@ -353,6 +353,33 @@ def _email_body(estimate: Estimate, options, link: str, business: Business) -> s
         f"online:\n{link}\n\nThe estimate is valid until {estimate.expires_on:%B %-d, %Y}.\n\n{business.name}"
         + (f"\n{business.phone}" if business.phone else "")
     )
+
+
+def estimate_present(*, estimate: Estimate, actor) -> Estimate:
+    """Shown to the customer on site, on the technician's screen, instead of sent: draft -> sent with
+    its expiry, nothing texted or e-mailed (the customer signs there, or gets the link later)."""
+    business = Business.current()
+    with transaction.atomic():
+        estimate = _lock_draft(estimate, actor)
+        if not any(not line.is_addon for option in estimate.options.all() for line in option.lines.all()):
+            raise ApplicationError("Add at least one line before showing it.", field="options", code="empty")
+        today = timezone.localdate(timezone.now(), business.tzinfo)
+        estimate.expires_on = today + timedelta(days=business.estimate_valid_days)
+        estimate.public_expires_at = _end_of(estimate.expires_on, business)
+        estimate.sent_at = timezone.now()
+        estimate.send()
+        estimate.save()
+        options = list(estimate.options.all())
+        _publish(
+            estimate,
+            "estimate.sent",
+            actor,
+            f"Estimate {estimate.number} presented on site",
+            option_totals=[str(o.total) for o in options],
+            expires_on=estimate.expires_on.isoformat(),
+            channels=["in person"],
+        )
+    return estimate
 
 
 def estimate_viewed(*, estimate: Estimate) -> Estimate:

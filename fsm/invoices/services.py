@@ -314,9 +314,9 @@ def invoice_send(*, invoice: Invoice, actor, sms: bool = True, email: bool = Tru
 
 
 def _send(invoice: Invoice, actor, *, sms: bool, email: bool, business: Business) -> list[str]:
-    from ..estimates.services import _contacts
+    from ..estimates.services import customer_contacts
 
-    phone, address = _contacts(invoice.customer)
+    phone, address = customer_contacts(invoice.customer)
     channels = [c for c, wanted, to in (("sms", sms, phone), ("email", email, address)) if wanted and to]
     if not channels:
         raise ApplicationError(
