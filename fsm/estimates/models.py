@@ -125,6 +125,15 @@ class EstimateOption(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @builtins.property
+    def main_lines(self) -> list:
+        """The lines in the option's price (prefetch `lines` to read them once)."""
+        return [line for line in self.lines.all() if not line.is_addon]
+
+    @builtins.property
+    def addons(self) -> list:
+        return [line for line in self.lines.all() if line.is_addon]
+
 
 class EstimateLine(PricedLine):
     option = models.ForeignKey(EstimateOption, on_delete=models.CASCADE, related_name="lines")
