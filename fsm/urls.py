@@ -1,4 +1,11 @@
 from .estimates import views as estimates
+from .invoices import views as invoices
 from .views import board, jobs, tech
 
-urlpatterns = [*board.urlpatterns, *jobs.urlpatterns, *tech.urlpatterns, *estimates.urlpatterns]
+urlpatterns = [
+    *board.urlpatterns,
+    *jobs.urlpatterns,
+    *tech.urlpatterns,
+    *estimates.urlpatterns,
+    *invoices.urlpatterns,
+]

@@ -72,6 +72,7 @@ NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Customers", "customers:list", (Role.OWNER, Role.OFFICE, Role.DISPATCHER)),
     ("Jobs", "job-list", (Role.OWNER, Role.OFFICE, Role.DISPATCHER)),
     ("Estimates", "estimate-list", (Role.OWNER, Role.OFFICE, Role.DISPATCHER)),
+    ("Invoices", "invoice-list", (Role.OWNER, Role.OFFICE)),
     ("Dispatch", "dispatch-board", (Role.OWNER, Role.OFFICE, Role.DISPATCHER)),
     ("My day", "my-day", (Role.TECHNICIAN,)),
     ("Marketing", "crm:marketing", STAFF_ROLES),

@@ -25,6 +25,7 @@ from users.roles import Role
 
 from .. import services
 from ..errors import SchedulingConflict
+from ..invoices.selectors import customer_money, job_money
 from ..forms import (
     AddressForm,
     EquipmentForm,
@@ -134,6 +135,8 @@ def _render_job(request, pk: int, *, visit_form=None, details_form=None, conflic
         "completion_missing": and_list(missing) if (missing := _completion_missing(job)) else "",
         "timeline": timeline_for(job),
         "history": property_history(prop=job.property) if job.property_id else None,
+        "money": job_money(job),
+        "can_invoice": request.user.has_role(Role.OWNER, Role.OFFICE),
     }
     if job.property_id:
         context |= _equipment_context(job.property, context["history"].equipment)
@@ -452,7 +455,13 @@ def customer_jobs(request, pk: int):
     data = customer_field_service(customer=customer)
     for record in data.properties:
         record.equipment_form = EquipmentForm(auto_id=f"eq{record.property.pk}-%s")
-    return render(request, "fsm/partials/job_customer.html", {"customer": customer, "data": data})
+    context = {
+        "customer": customer,
+        "data": data,
+        "money": customer_money(customer),
+        "can_invoice": request.user.has_role(Role.OWNER, Role.OFFICE),
+    }
+    return render(request, "fsm/partials/job_customer.html", context)
 
 
 @role_required(*DISPATCH_ROLES)
