@@ -25,7 +25,6 @@ from users.roles import Role
 
 from .. import services
 from ..errors import SchedulingConflict
-from ..invoices.selectors import customer_money, job_money
 from ..forms import (
     AddressForm,
     EquipmentForm,
@@ -34,6 +33,7 @@ from ..forms import (
     VisitForm,
     show_service_error,
 )
+from ..invoices.selectors import customer_money, job_money
 from ..jobs import (
     customer_field_service,
     job_list,
