@@ -1,4 +1,5 @@
 from .estimates import views as estimates
+from .invoices import tech_views as collect
 from .invoices import views as invoices
 from .views import board, jobs, tech
 
@@ -8,4 +9,5 @@ urlpatterns = [
     *tech.urlpatterns,
     *estimates.urlpatterns,
     *invoices.urlpatterns,
+    *collect.urlpatterns,
 ]

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from common.errors import ApplicationError
 from fsm import selectors, services, tech
+from fsm.invoices.selectors import job_money
 from fsm.models import Job, JobPhoto, JobSignature
 from fsm.views import stored_file_response
 from users.access import role_required
@@ -139,6 +140,7 @@ def _job_context(user, job: Job, errors: dict | None, values) -> dict:
         "equipment": history.equipment if history else [],
         "history": tech.history_jobs(history.jobs, job) if history else [],
         "job_time": tech.job_time(job=job, technician=user),
+        "money": job_money(job),
         "errors": errors or {},
         "values": values or {},
     }

@@ -75,3 +75,31 @@ def test_the_public_invoice_page(client, customer, office):
     )
     invoice.refresh_from_db()
     assert client.get(f"/i/{invoice.public_token[:-1]}x/").status_code == 404
+
+
+def test_the_technician_invoices_and_collects_cash_in_three_taps(client_for, office, tech, visit):
+    austin_tax()
+    client = client_for(tech)
+    job = visit.job
+    assert b"Invoice and collect" in client.get(f"/my-day/jobs/{job.pk}/").content
+    page = client.get(f"/my-day/jobs/{job.pk}/collect/")
+    assert page.status_code == 200 and b"Nothing on the invoice yet" in page.content
+    client.post(f"/my-day/jobs/{job.pk}/collect/lines/", {"name": "Capacitor replaced", "unit_price": "185"})
+    invoice = job.invoices.get()
+    assert invoice.lines.get().origin == "onsite"
+    client.post(f"/my-day/jobs/{job.pk}/collect/issue/")  # tap 2
+    invoice.refresh_from_db()
+    assert invoice.state == Invoice.State.ISSUED and invoice.total == Decimal("200.26")
+    refused = client.post(f"/my-day/jobs/{job.pk}/collect/pay/", {"method": "check", "amount": "200.26"})
+    assert refused.status_code == 400 and b"check number" in refused.content
+    client.post(f"/my-day/jobs/{job.pk}/collect/pay/", {"method": "cash", "amount": "200.26"})  # tap 3
+    invoice.refresh_from_db()
+    assert invoice.state == Invoice.State.PAID
+    assert b"Paid in full" in client.get(f"/my-day/jobs/{job.pk}/collect/").content
+
+
+def test_a_technician_cannot_collect_on_another_job(client_for, office, other_tech, visit):
+    client = client_for(other_tech)
+    assert client.get(f"/my-day/jobs/{visit.job.pk}/collect/").status_code == 404
+    response = client.post(f"/my-day/jobs/{visit.job.pk}/collect/lines/", {"name": "x", "unit_price": "1"})
+    assert response.status_code == 404 and not Invoice.objects.exists()
