@@ -30,4 +30,6 @@ app.conf.beat_schedule = {
     "calls-sweep": {"task": "crm.tasks.sweep_calls", "schedule": 30.0},
     # Day-before appointment reminders (visit.reminder_due, once per visit; crm texts, quiet hours apply).
     "visit-reminders": {"task": "fsm.tasks.visit_reminders", "schedule": 15 * 60.0},
+    # Sent estimates past their expiry date -> expired (hourly: "nightly" in every time zone, and idempotent).
+    "estimates-expire": {"task": "fsm.tasks.estimates_expire", "schedule": 60 * 60.0},
 }
