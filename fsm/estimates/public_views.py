@@ -2,11 +2,16 @@
 
 The options side by side (stacked on a phone), add-ons to tick, the total as ticked (recomputed by the
 server), then name + signature to accept, or a reason to decline. Opening it marks the estimate viewed.
+
+The POSTs are exempt from Django's CSRF check: the page sends `Referrer-Policy: no-referrer`, so the
+browser's Origin header is "null" and the origin check would refuse every real customer; and a forged
+request would need the link's secret token, which is what the check would protect.
 """
 
 from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.errors import ApplicationError
@@ -28,9 +33,20 @@ def _estimate(request, token: str) -> Estimate:
     return estimate
 
 
+def quote_for(options, chosen: int | None, ticked: set[int]) -> dict:
+    """The total shown under the options when the page comes back with a choice made (a refusal)."""
+    option = next((o for o in options if o.pk == chosen), None)
+    if option is None:
+        return {"quote_option": None, "quote_totals": None}
+    addons = ticked & {line.pk for line in option.addons}
+    return {"quote_option": option, "quote_totals": services.option_totals(option, addons)}
+
+
 def _context(estimate: Estimate, **extra) -> dict:
     chosen = extra.pop("chosen_option", None)
+    quote = quote_for(estimate.shown_options, chosen, extra.get("ticked", set()))
     return {
+        **quote,
         "estimate": estimate,
         "options": estimate.shown_options,
         "business": Business.current(),
@@ -61,21 +77,29 @@ def _viewed(estimate: Estimate) -> Estimate:
 
 
 @public
+@csrf_exempt
 @public_document
 @require_POST
 def estimate_quote(request, token: str):
     """htmx: the total of one option with the add-ons ticked (the server's arithmetic, not the page's)."""
     estimate = _estimate(request, token)
-    option = next((o for o in estimate.shown_options if str(o.pk) == request.POST.get("option")), None)
-    if option is None:
-        return render(request, "fsm/estimates/_quote.html", {"option": None})
+    return quote_response(request, estimate.shown_options)
+
+
+def quote_response(request, options):
+    """The `#quote` fragment for the option and add-ons the form posted (also the on-site page's)."""
+    chosen = int(request.POST["option"]) if request.POST.get("option", "").isdigit() else None
     ticked = {int(v) for v in request.POST.getlist("addons") if v.isdigit()}
-    ticked &= {line.pk for line in option.lines.all() if line.is_addon}
-    totals = services.option_totals(option, ticked)
-    return render(request, "fsm/estimates/_quote.html", {"option": option, "totals": totals})
+    quote = quote_for(options, chosen, ticked)
+    return render(
+        request,
+        "fsm/estimates/_quote.html",
+        {"option": quote["quote_option"], "totals": quote["quote_totals"]},
+    )
 
 
 @public
+@csrf_exempt
 @public_document
 @require_http_methods(["POST"])
 def estimate_accept(request, token: str):
@@ -94,6 +118,7 @@ def estimate_accept(request, token: str):
 
 
 @public
+@csrf_exempt
 @public_document
 @require_http_methods(["POST"])
 def estimate_decline(request, token: str):

@@ -22,6 +22,7 @@ from ..models import DISPATCH_ROLES, Job
 from ..pricebook.models import PricebookItem
 from . import selectors, services
 from .models import Estimate, EstimateLine, EstimateOption
+from .public_views import quote_for, quote_response
 
 EDITORS = (*DISPATCH_ROLES, Role.TECHNICIAN)
 PAGE_SIZE = 50
@@ -304,7 +305,10 @@ def estimate_present(request, pk: int):
             messages.success(request, "Accepted and signed. The work is on the job.")
             return redirect("estimate-present", pk=pk)
     estimate.shown_options = selectors.options_with_lines(estimate)
+    chosen = _int(request.POST.get("option")) if errors else None
+    ticked = {int(v) for v in request.POST.getlist("addons") if v.isdigit()} if errors else set()
     context = {
+        **quote_for(estimate.shown_options, chosen, ticked),
         "estimate": estimate,
         "options": estimate.shown_options,
         "business": Business.current(),
@@ -314,8 +318,8 @@ def estimate_present(request, pk: int):
         "quote_url": reverse("estimate-present-quote", args=[pk]),
         "errors": errors,
         "values": request.POST if errors else {},
-        "chosen_option": _int(request.POST.get("option")) if errors else None,
-        "ticked": {int(v) for v in request.POST.getlist("addons") if v.isdigit()} if errors else set(),
+        "chosen_option": chosen,
+        "ticked": ticked,
         "back": _back(request, estimate),
     }
     return render(request, "fsm/estimates/public.html", context, status=status)
@@ -325,17 +329,7 @@ def estimate_present(request, pk: int):
 @require_POST
 def estimate_present_quote(request, pk: int):
     estimate = selectors.estimate_for_user(request.user, pk)
-    options = selectors.options_with_lines(estimate)
-    option = next((o for o in options if str(o.pk) == request.POST.get("option")), None)
-    if option is None:
-        return render(request, "fsm/estimates/_quote.html", {"option": None})
-    ticked = {int(v) for v in request.POST.getlist("addons") if v.isdigit()}
-    ticked &= {line.pk for line in option.lines.all() if line.is_addon}
-    return render(
-        request,
-        "fsm/estimates/_quote.html",
-        {"option": option, "totals": services.option_totals(option, ticked)},
-    )
+    return quote_response(request, selectors.options_with_lines(estimate))
 
 
 def _int(value) -> int:

@@ -22,7 +22,6 @@ from . import services
 from .models import Invoice, InvoiceLine, Payment
 
 WORKERS = (*DISPATCH_ROLES, Role.TECHNICIAN)
-METHODS = (Payment.Method.CASH, Payment.Method.CHECK, Payment.Method.CARD)
 
 
 def _invoice(job) -> Invoice | None:
@@ -39,7 +38,11 @@ def collect(request, pk: int, errors: dict | None = None, status: int = 200):
         "job": job,
         "invoice": invoice,
         "lines": list(invoice.lines.order_by("position", "pk")) if invoice else [],
-        "methods": [(m, Payment.Method(m).label) for m in METHODS],
+        "methods": [
+            (Payment.Method.CASH, "Cash"),
+            (Payment.Method.CHECK, "Check"),
+            (Payment.Method.CARD, "Card"),
+        ],
         "errors": errors or {},
         "values": request.POST if errors else {},
         "payments": list(invoice.payments.order_by("received_at")) if invoice else [],
