@@ -16,6 +16,7 @@ from users.roles import Role
 from users.services import user_create
 
 from . import services
+from .documents.demo import seed_money
 from .models import FieldServiceSettings, Job, JobType, Skill, Visit, parse_working_hours
 
 SKILLS = ["HVAC repair", "HVAC install", "Plumbing", "Drain", "Electrical"]
@@ -403,3 +404,4 @@ def seed(*, rng, log, password: str = "demo-pass-2026", **_):  # noqa: S107 (the
     with_equipment = planner.equipment()
     summary = ", ".join(f"{n} {state}" for state, n in sorted(planner.counts.items()))
     log(f"{sum(planner.counts.values())} jobs ({summary}); equipment at {with_equipment} properties.")
+    seed_money(rng=rng, log=log)
