@@ -11,7 +11,7 @@ Recreates its own PostgreSQL database (homeservice_bench_invoices), a business w
    series' number at once. Prints issues and payments per second and the p50/p99 of each call, then
    checks that the numbers are unique and gapless (1..N in the year's series) and every invoice is paid.
 2. PDF: a 50-line invoice rendered `--pdf-runs` times (p50/p95; target p95 < 500 ms), when the PDF
-   renderer is installed (fsm.invoices.pdf).
+   renderer is installed (fsm.documents.pdf).
 3. The public estimate page /e/<token>/ (3 options x 6 lines, add-ons) through Django's test client,
    `--page-runs` times: p50/p95 (target p95 < 100 ms) and the queries per page (constant).
 """
@@ -168,9 +168,9 @@ def issue_and_pay(pks: list[int], processes: int) -> None:
 
 def pdf(runs: int) -> None:
     try:
-        from fsm.invoices.pdf import invoice_pdf
+        from fsm.documents.pdf import invoice_pdf
     except ImportError:
-        print("PDF: skipped (fsm.invoices.pdf is not installed in this checkout)")
+        print("PDF: skipped (common.pdf is not in this checkout)")
         return
     from customers.models import Customer
     from fsm.documents.lines import LineIn

@@ -7,4 +7,5 @@ urlpatterns = [
     path("<str:token>/quote/", public_views.estimate_quote, name="estimate-public-quote"),
     path("<str:token>/accept/", public_views.estimate_accept, name="estimate-public-accept"),
     path("<str:token>/decline/", public_views.estimate_decline, name="estimate-public-decline"),
+    path("<str:token>/pdf/", public_views.estimate_pdf, name="estimate-public-pdf"),
 ]

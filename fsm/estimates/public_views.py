@@ -86,6 +86,17 @@ def estimate_quote(request, token: str):
     return quote_response(request, estimate.shown_options)
 
 
+@public
+@public_document
+@require_GET
+def estimate_pdf(request, token: str):
+    from ..documents.pdf import estimate_pdf as render
+    from ..documents.pdf import pdf_response
+
+    estimate = _estimate(request, token)
+    return pdf_response(render(estimate), f"{estimate.number}.pdf")
+
+
 def quote_response(request, options):
     """The `#quote` fragment for the option and add-ons the form posted (also the on-site page's)."""
     chosen = int(request.POST["option"]) if request.POST.get("option", "").isdigit() else None

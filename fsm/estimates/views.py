@@ -332,6 +332,15 @@ def estimate_present_quote(request, pk: int):
     return quote_response(request, selectors.options_with_lines(estimate))
 
 
+@role_required(*EDITORS)
+def estimate_pdf(request, pk: int):
+    from ..documents.pdf import estimate_pdf as render
+    from ..documents.pdf import pdf_response
+
+    estimate = selectors.estimate_for_user(request.user, pk)
+    return pdf_response(render(estimate), f"{estimate.number}.pdf")
+
+
 def _int(value) -> int:
     return int(value) if str(value or "").strip().isdigit() else 0
 
@@ -350,4 +359,5 @@ urlpatterns = [
     path("estimates/<int:pk>/new-link/", estimate_link_renew, name="estimate-link-renew"),
     path("estimates/<int:pk>/present/", estimate_present, name="estimate-present"),
     path("estimates/<int:pk>/present/quote/", estimate_present_quote, name="estimate-present-quote"),
+    path("estimates/<int:pk>/pdf/", estimate_pdf, name="estimate-pdf"),
 ]

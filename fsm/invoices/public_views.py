@@ -24,3 +24,14 @@ def invoice_page(request, token: str):
         "business": Business.current(),
     }
     return render(request, "fsm/invoices/public.html", context)
+
+
+@public
+@public_document
+@require_GET
+def invoice_pdf(request, token: str):
+    from ..documents.pdf import invoice_pdf as render
+    from ..documents.pdf import pdf_response
+
+    invoice = find_by_token(request, SHOWN, token)
+    return pdf_response(render(invoice), f"{invoice.number}.pdf")

@@ -264,6 +264,15 @@ def credit_note_add(request, pk: int):
     )
 
 
+@role_required(*MONEY_ROLES)
+def invoice_pdf(request, pk: int):
+    from ..documents.pdf import invoice_pdf as render
+    from ..documents.pdf import pdf_response
+
+    invoice = selectors.invoice_for_user(request.user, pk)
+    return pdf_response(render(invoice), f"{invoice.number or f'draft-invoice-{invoice.pk}'}.pdf")
+
+
 def _int(value) -> int:
     return int(value) if str(value or "").strip().isdigit() else 0
 
@@ -281,4 +290,5 @@ urlpatterns = [
     path("invoices/<int:pk>/credit/", credit_use, name="invoice-credit"),
     path("invoices/<int:pk>/void/", invoice_void, name="invoice-void"),
     path("invoices/<int:pk>/credit-notes/", credit_note_add, name="invoice-credit-note"),
+    path("invoices/<int:pk>/pdf/", invoice_pdf, name="invoice-pdf"),
 ]
