@@ -184,6 +184,15 @@ TWILIO_API_BASE_URL = env(
 )  # tests and proxies: applied as client.api.base_url
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
 
+# --- Online card payments (Stripe Checkout) ------------------------------------------------------
+# Without STRIPE_SECRET_KEY the invoice page shows no Pay button and nothing calls Stripe. Payments are
+# confirmed only by the signed webhook POST /integrations/stripe/webhook/ (STRIPE_WEBHOOK_SECRET).
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")  # tests: a local stand-in
+STRIPE_CURRENCY = "usd"
+
 # --- The outbox (messaging.outbox) ------------------------------------------------------------------
 # One transport per channel, by dotted path (as EMAIL_BACKEND): messaging never imports integrations.
 # The SMS transport sends through SMS_BACKEND's provider; the e-mail one through EMAIL_BACKEND.
