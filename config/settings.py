@@ -191,6 +191,9 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")  # tests: a local stand-in
+# Where the Pay button's form ends up (a 303 to the hosted checkout page): added to the invoice page's
+# CSP form-action, which browsers also apply to a form's redirects.
+STRIPE_CHECKOUT_ORIGIN = env("STRIPE_CHECKOUT_ORIGIN", default="https://checkout.stripe.com")
 STRIPE_CURRENCY = "usd"
 
 # --- The outbox (messaging.outbox) ------------------------------------------------------------------

@@ -43,7 +43,10 @@ def public_document(view: Callable) -> Callable:
             response = view(request, *args, **kwargs)
         except TooManyGuesses:
             response = HttpResponse("Too many attempts. Try again in a minute.", status=429)
-        response["Referrer-Policy"] = "no-referrer"
+        # The link's token never leaves for another site; same-origin (not no-referrer) so that the
+        # page's own forms (accept, Pay) carry a real Origin, which Django's CSRF check requires: under
+        # no-referrer a browser sends "Origin: null" with a form POST and the POST is refused (403).
+        response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"
         response["Cache-Control"] = "private, no-store"
         return response

@@ -32,7 +32,12 @@ def invoice_page(request, token: str):
         "pay_online": online_payment_offered(invoice),
         **returned_from_checkout(request, invoice, payments),
     }
-    return render(request, "fsm/invoices/public.html", context)
+    response = render(request, "fsm/invoices/public.html", context)
+    if context["pay_online"]:
+        # The Pay form's POST is answered with a redirect to the provider's page: browsers check a form's
+        # redirects against form-action too.
+        response._csp_update = {"form-action": [settings.STRIPE_CHECKOUT_ORIGIN]}
+    return response
 
 
 def online_payment_offered(invoice: Invoice) -> bool:

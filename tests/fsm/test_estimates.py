@@ -255,7 +255,7 @@ def test_a_tax_exempt_customer_pays_no_tax(business, office):
 def test_the_public_page_marks_it_viewed_with_private_headers(client, sent):
     response = client.get(f"/e/{sent.public_token}/")
     assert response.status_code == 200
-    assert response["Referrer-Policy"] == "no-referrer" and "noindex" in response["X-Robots-Tag"]
+    assert response["Referrer-Policy"] == "same-origin" and "noindex" in response["X-Robots-Tag"]
     assert b"Tankless gas heater" in response.content and b"$3,809.63" in response.content
     sent.refresh_from_db()
     assert sent.state == Estimate.State.VIEWED and sent.viewed_at is not None

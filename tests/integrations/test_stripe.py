@@ -27,6 +27,7 @@ def stripe_standin(settings):
     settings.STRIPE_PUBLISHABLE_KEY = PUBLISHABLE_KEY
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     settings.STRIPE_API_BASE = standin.url
+    settings.STRIPE_CHECKOUT_ORIGIN = standin.url
     settings.PUBLIC_BASE_URL = "https://crm.example.com"
     yield standin
     standin.stop()
@@ -79,6 +80,7 @@ def test_without_keys_the_invoice_page_has_no_pay_button_and_pay_is_404(client, 
     page = client.get(page_url(invoice))
     assert page.status_code == 200 and b"Pay $541.25 now" not in page.content
     assert pay_url(invoice).encode() not in page.content
+    assert "form-action 'self';" in page["Content-Security-Policy"]
     assert client.post(pay_url(invoice)).status_code == 404
 
 
@@ -87,6 +89,7 @@ def test_with_keys_the_invoice_page_offers_to_pay_the_balance(client, invoice, s
     assert b"Pay $541.25 now" in page.content
     assert f'action="{pay_url(invoice)}"'.encode() in page.content
     assert stripe_standin.requests == []  # showing the page never calls Stripe
+    assert f"form-action 'self' {stripe_standin.url}" in page["Content-Security-Policy"]
 
 
 def test_a_paid_invoice_has_no_pay_button(client, invoice, office, stripe_standin):
