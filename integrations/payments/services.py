@@ -66,7 +66,6 @@ def _paid_session(stored: StripeEvent, session: dict, *, received_at: datetime) 
     if session.get("currency") != settings.STRIPE_CURRENCY or not isinstance(cents, int) or cents <= 0:
         reason = f"an amount of {cents} {session.get('currency')} we cannot take"
         return _not_applied(stored, invoice, session, reason)
-    already = Payment.objects.filter(stripe_session_id=stored.session_id).exists()
     try:
         stored.payment = invoices.payment_record(
             invoice=invoice,
@@ -81,6 +80,13 @@ def _paid_session(stored: StripeEvent, session: dict, *, received_at: datetime) 
         )
     except ApplicationError as error:
         return _not_applied(stored, invoice, session, error.message)
+    # payment_record returned under the invoice's lock, held until this transaction ends: an event that
+    # recorded this session before is committed and visible now.
+    already = (
+        StripeEvent.objects.filter(session_id=stored.session_id, outcome=StripeEvent.Outcome.RECORDED)
+        .exclude(pk=stored.pk)
+        .exists()
+    )
     if already:
         return _done(stored, StripeEvent.Outcome.ALREADY, "This session's payment was already recorded.")
     return _done(

@@ -2,9 +2,12 @@
 the Checkout Session for the balance, and the signed webhook that alone records the payment (once)."""
 
 import json
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test import Client
 from django.urls import reverse
 
 from events.models import Event
@@ -124,8 +127,6 @@ def test_a_double_tap_on_pay_gets_the_same_session(client, invoice, stripe_stand
 
 
 def test_pay_is_refused_without_the_csrf_token(invoice, stripe_standin):
-    from django.test import Client
-
     response = Client(enforce_csrf_checks=True).post(pay_url(invoice))
     assert response.status_code == 403 and stripe_standin.creates() == []
 
@@ -222,8 +223,6 @@ def test_without_a_webhook_secret_every_webhook_is_refused(client, invoice, stri
 
 
 def test_the_webhook_takes_post_only_and_needs_no_csrf_token(invoice, stripe_standin):
-    from django.test import Client
-
     browser = Client(enforce_csrf_checks=True)
     assert browser.get(WEBHOOK).status_code == 405
     response = browser.post(WEBHOOK, data="{}", content_type="application/json")
@@ -340,3 +339,46 @@ def test_coming_back_says_the_payment_is_being_confirmed_until_the_webhook_lands
 def test_coming_back_canceled_offers_the_button_again(client, invoice, stripe_standin):
     page = client.get(f"{page_url(invoice)}?canceled=1")
     assert b"nothing was charged" in page.content and b"Pay $541.25 now" in page.content
+
+
+# --- Deliveries at the same moment (PostgreSQL) ----------------------------------------------------------
+
+
+def deliver_at_once(events: list[dict]) -> list[int]:
+    """Each event posted by its own thread (its own connection), all released together."""
+    barrier, statuses, errors = threading.Barrier(len(events)), [], []
+
+    def deliver(event):
+        try:
+            barrier.wait()
+            statuses.append(post_event(Client(), event).status_code)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver, args=(event,)) for event in events]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    return statuses
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_event_delivered_four_times_at_once_pays_once(require_postgres, invoice, stripe_standin):
+    session = start_checkout(Client(), invoice, stripe_standin)
+    event = stripe_standin.completed_event(session["id"])
+    assert deliver_at_once([event] * 4) == [200] * 4
+    assert Payment.objects.count() == 1 and StripeEvent.objects.count() == 1
+    assert Event.objects.filter(milestone="payment.received").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_session_under_four_event_ids_at_once_pays_once(require_postgres, invoice, stripe_standin):
+    session = start_checkout(Client(), invoice, stripe_standin)
+    events = [stripe_standin.completed_event(session["id"]) for _ in range(4)]
+    assert deliver_at_once(events) == [200] * 4
+    assert Payment.objects.count() == 1 and StripeEvent.objects.count() == 4
+    assert sorted(StripeEvent.objects.values_list("outcome", flat=True)) == ["already"] * 3 + ["recorded"]
