@@ -185,8 +185,8 @@ TWILIO_API_BASE_URL = env(
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
 
 # --- Online card payments (Stripe Checkout) ------------------------------------------------------
-# Without STRIPE_SECRET_KEY the invoice page shows no Pay button and nothing calls Stripe. Payments are
-# confirmed only by the signed webhook POST /integrations/stripe/webhook/ (STRIPE_WEBHOOK_SECRET).
+# Without STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET the invoice page has no Pay button and nothing calls
+# Stripe. Payments are confirmed only by the signed webhook POST /integrations/stripe/webhook/.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")

@@ -41,9 +41,9 @@ def invoice_page(request, token: str):
 
 
 def online_payment_offered(invoice: Invoice) -> bool:
-    return (
-        bool(settings.STRIPE_SECRET_KEY) and invoice.state in Invoice.PAYABLE_STATES and invoice.balance > 0
-    )
+    """Both keys: without the webhook's secret a card payment could be taken and never recorded."""
+    configured = bool(settings.STRIPE_SECRET_KEY and settings.STRIPE_WEBHOOK_SECRET)
+    return configured and invoice.state in Invoice.PAYABLE_STATES and invoice.balance > 0
 
 
 def returned_from_checkout(request, invoice: Invoice, payments: list[Payment]) -> dict:

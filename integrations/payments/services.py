@@ -64,7 +64,7 @@ def _paid_session(stored: StripeEvent, session: dict, *, received_at: datetime) 
     stored.invoice = invoice
     cents = session.get("amount_total")
     if session.get("currency") != settings.STRIPE_CURRENCY or not isinstance(cents, int) or cents <= 0:
-        reason = f"an amount of {cents} {session.get('currency')} we cannot take"
+        reason = f"an amount of {cents} {session.get('currency')} we cannot take."
         return _not_applied(stored, invoice, session, reason)
     try:
         stored.payment = invoices.payment_record(

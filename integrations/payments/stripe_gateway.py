@@ -33,7 +33,8 @@ class CheckoutSession:
 
 
 def is_configured() -> bool:
-    return bool(settings.STRIPE_SECRET_KEY)
+    """Both keys: without the webhook's secret a card payment could be taken and never recorded."""
+    return bool(settings.STRIPE_SECRET_KEY and settings.STRIPE_WEBHOOK_SECRET)
 
 
 def client() -> stripe.StripeClient:

@@ -87,6 +87,12 @@ def test_without_keys_the_invoice_page_has_no_pay_button_and_pay_is_404(client, 
     assert client.post(pay_url(invoice)).status_code == 404
 
 
+def test_without_the_webhook_secret_there_is_no_pay_button(client, invoice, stripe_standin, settings):
+    settings.STRIPE_WEBHOOK_SECRET = ""  # a payment could be taken and never recorded
+    assert b"Pay $541.25 now" not in client.get(page_url(invoice)).content
+    assert client.post(pay_url(invoice)).status_code == 404 and stripe_standin.creates() == []
+
+
 def test_with_keys_the_invoice_page_offers_to_pay_the_balance(client, invoice, stripe_standin):
     page = client.get(page_url(invoice))
     assert b"Pay $541.25 now" in page.content
