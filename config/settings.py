@@ -184,6 +184,18 @@ TWILIO_API_BASE_URL = env(
 )  # tests and proxies: applied as client.api.base_url
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
 
+# --- Online card payments (Stripe Checkout) ------------------------------------------------------
+# Without STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET the invoice page has no Pay button and nothing calls
+# Stripe. Payments are confirmed only by the signed webhook POST /integrations/stripe/webhook/.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")  # tests: a local stand-in
+# Where the Pay button's form ends up (a 303 to the hosted checkout page): added to the invoice page's
+# CSP form-action, which browsers also apply to a form's redirects.
+STRIPE_CHECKOUT_ORIGIN = env("STRIPE_CHECKOUT_ORIGIN", default="https://checkout.stripe.com")
+STRIPE_CURRENCY = "usd"
+
 # --- The outbox (messaging.outbox) ------------------------------------------------------------------
 # One transport per channel, by dotted path (as EMAIL_BACKEND): messaging never imports integrations.
 # The SMS transport sends through SMS_BACKEND's provider; the e-mail one through EMAIL_BACKEND.

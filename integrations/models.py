@@ -46,3 +46,33 @@ class InboundLead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} #{self.pk} ({self.status})"
+
+
+class StripeEvent(models.Model):
+    """A Stripe webhook event, handled once: its id is unique, so a replay (Stripe retries, or anyone
+    resending a captured request) finds the row and changes nothing. What it led to is kept for the office."""
+
+    class Outcome(models.TextChoices):
+        RECORDED = "recorded", "Payment recorded"
+        ALREADY = "already", "Session already recorded"
+        REFUSED = "refused", "Not applied: the office was told"
+        IGNORED = "ignored", "Ignored"
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    session_id = models.CharField(max_length=255, blank=True, db_index=True)
+    invoice = models.ForeignKey(
+        "fsm.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    payment = models.ForeignKey(
+        "fsm.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.IGNORED)
+    detail = models.CharField(max_length=300, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id} ({self.outcome})"

@@ -43,6 +43,9 @@ def public_document(view: Callable) -> Callable:
             response = view(request, *args, **kwargs)
         except TooManyGuesses:
             response = HttpResponse("Too many attempts. Try again in a minute.", status=429)
+        # The link's token never leaves in a Referer, not even to our own pages. Under no-referrer a
+        # browser posts the page's forms with "Origin: null", so those POSTs (accept, decline, quote,
+        # Pay) are csrf_exempt: the secret token in their URL is what a forger would need anyway.
         response["Referrer-Policy"] = "no-referrer"
         response["X-Robots-Tag"] = "noindex, nofollow"
         response["Cache-Control"] = "private, no-store"

@@ -394,7 +394,11 @@ def payment_record(
     stripe_session_id: str | None = None,
 ) -> Payment:
     """A payment on an issued invoice. More than the balance is refused unless the rest is kept as the
-    customer's credit (`keep_credit`). A Stripe session pays once: a second call returns the first."""
+    customer's credit (`keep_credit`). A Stripe session pays once: a second call returns the first.
+
+    Money already taken online (`stripe_session_id`) on an invoice paid in full meanwhile by other means
+    is not refused when `keep_credit`: the whole amount is kept as the customer's credit (a payment with
+    nothing applied). A void invoice refuses it like any payment (the caller tells the office)."""
     if method not in Payment.Method.values or method == Payment.Method.CREDIT:
         raise ApplicationError("Choose how the customer paid.", field="method")
     amount = money_field(amount, "amount", positive=True)
@@ -402,14 +406,16 @@ def payment_record(
     if method == Payment.Method.CHECK and not reference:
         raise ApplicationError("Give the check number.", field="reference", code="required")
     with transaction.atomic():
+        invoice = Invoice.objects.select_for_update(of=("self",)).select_related("job").get(pk=invoice.pk)
+        # Looked up under the invoice's lock: a second delivery of the same session waits for the first.
         if stripe_session_id and (
             done := Payment.objects.filter(stripe_session_id=stripe_session_id).first()
         ):
             return done
-        invoice = Invoice.objects.select_for_update(of=("self",)).select_related("job").get(pk=invoice.pk)
         if stripe_session_id is None:
             require_invoicer(invoice, actor)
-        _require_payable(invoice)
+        if not (stripe_session_id and keep_credit and invoice.state == Invoice.State.PAID):
+            _require_payable(invoice)
         applied = min(amount, invoice.balance)
         extra = amount - applied
         if extra and not keep_credit:
@@ -454,13 +460,16 @@ def _require_payable(invoice: Invoice) -> None:
 
 
 def _paid(invoice: Invoice, payment: Payment, actor, *, credit_kept: Decimal = ZERO) -> None:
-    """Move the invoice's paid amount and state; publish payment.received (and invoice.paid)."""
-    invoice.amount_paid += payment.applied
-    fully = invoice.amount_paid >= invoice.total
-    if fully:
-        invoice.paid_at = payment.received_at
-    invoice.record_payment(fully)
-    invoice.save()
+    """Move the invoice's paid amount and state; publish payment.received (and invoice.paid). A payment
+    with nothing applied (all kept as credit, on an invoice already paid) leaves the invoice as it is."""
+    fully = False
+    if payment.applied:
+        invoice.amount_paid += payment.applied
+        fully = invoice.amount_paid >= invoice.total
+        if fully:
+            invoice.paid_at = payment.received_at
+        invoice.record_payment(fully)
+        invoice.save()
     _publish(
         invoice,
         "payment.received",
