@@ -1,0 +1,111 @@
+"""The owner's settings: the hub, the business's details (what documents carry) and sales tax rates."""
+
+import mimetypes
+
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from common.errors import ApplicationError
+
+from . import services
+from .access import role_required
+from .forms import BusinessForm, TaxRateForm
+from .models import Business, TaxRate
+from .roles import Role
+
+
+@role_required(Role.OWNER)
+def settings_hub(request):
+    context = {"business": Business.current(), "default_rate": TaxRate.default()}
+    return render(request, "users/settings.html", context)
+
+
+@role_required(Role.OWNER)
+@require_http_methods(["GET", "POST"])
+def business_settings(request):
+    business = Business.objects.order_by("pk").first() or Business(name="Your company")
+    form = BusinessForm(request.POST or None, request.FILES or None, instance=business)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.business_update(business=business, actor=request.user, **form.service_kwargs())
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, "Business details saved.")
+            return redirect("users:business")
+    return render(request, "users/business.html", {"form": form, "saved": business})
+
+
+@role_required(Role.OWNER)
+def business_logo(request):
+    """The logo as stored (media is not served publicly): the settings page shows it."""
+    logo = Business.current().logo
+    if not logo:
+        raise Http404("No logo.")
+    try:
+        handle = logo.storage.open(logo.name, "rb")
+    except OSError:
+        raise Http404("The logo file is missing.") from None
+    response = FileResponse(handle, content_type=mimetypes.guess_type(logo.name)[0] or "image/png")
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@role_required(Role.OWNER)
+@require_http_methods(["GET", "POST"])
+def tax_rates(request):
+    form = TaxRateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rate = services.tax_rate_create(actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, f"{rate} added.")
+            return redirect("users:tax-rates")
+    rates = TaxRate.objects.order_by("-is_default", "-active", "name")
+    return render(request, "users/tax_rates.html", {"form": form, "rates": rates})
+
+
+@role_required(Role.OWNER)
+@require_http_methods(["GET", "POST"])
+def tax_rate_edit(request, pk: int):
+    rate = get_object_or_404(TaxRate, pk=pk)
+    form = TaxRateForm.for_rate(rate, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rate = services.tax_rate_update(tax_rate=rate, actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, f"{rate} saved.")
+            return redirect("users:tax-rates")
+    return render(request, "users/tax_rate_form.html", {"form": form, "rate": rate})
+
+
+TAX_RATE_ACTIONS = {
+    "make_default": (services.tax_rate_make_default, "{rate} is now the default."),
+    "deactivate": (services.tax_rate_deactivate, "{rate} deactivated: new documents no longer offer it."),
+    "activate": (services.tax_rate_activate, "{rate} is active again."),
+}
+
+
+@role_required(Role.OWNER)
+@require_POST
+def tax_rate_action(request, pk: int):
+    """One of the rate's buttons, told apart by the button's name."""
+    rate = get_object_or_404(TaxRate, pk=pk)
+    action = next((name for name in TAX_RATE_ACTIONS if name in request.POST), None)
+    if action is None:
+        messages.error(request, "Unknown action.")
+        return redirect("users:tax-rates")
+    service, done = TAX_RATE_ACTIONS[action]
+    try:
+        rate = service(tax_rate=rate, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done.format(rate=rate))
+    return redirect("users:tax-rates")
