@@ -56,8 +56,8 @@ Balances unpaid after 30 days are charged 1.5% per month.
 Questions about this invoice? Call (512) 555-0100 or reply to the e-mail it came with."""
 
 TAX_RATES = [  # (name, percent, default)
-    ("Texas + Austin 8.25%", "8.25", True),
-    ("Texas state only 6.25%", "6.25", False),
+    ("Texas + Austin", "8.25", True),
+    ("Texas state only", "6.25", False),
 ]
 
 

@@ -29,8 +29,8 @@ class BusinessForm(ServiceErrorsMixin, forms.ModelForm):
         model = Business
         fields = BUSINESS_FIELDS
         widgets = {
-            "estimate_terms": forms.Textarea(attrs={"rows": 4}),
-            "invoice_terms": forms.Textarea(attrs={"rows": 4}),
+            "estimate_terms": forms.Textarea(attrs={"rows": 6}),
+            "invoice_terms": forms.Textarea(attrs={"rows": 5}),
             "state": forms.TextInput(attrs={"placeholder": "TX", "maxlength": 2}),
             "phone": forms.TextInput(attrs={"type": "tel"}),
         }
@@ -38,18 +38,14 @@ class BusinessForm(ServiceErrorsMixin, forms.ModelForm):
             "name": "Business name",
             "legal_name": "Legal name",
             "license_number": "License number",
-            "estimate_prefix": "Estimate numbers start with",
-            "invoice_prefix": "Invoice numbers start with",
-            "credit_note_prefix": "Credit note numbers start with",
+            "estimate_prefix": "Estimates",
+            "invoice_prefix": "Invoices",
+            "credit_note_prefix": "Credit notes",
         }
         help_texts = {
             "name": "The name customers know; shown in the app and on documents.",
             "license_number": "Your state contractor license, e.g. TACLA12345C or M-40123.",
             "time_zone": "Appointments and due dates are shown in this zone.",
-            "payment_terms_days": "When a new invoice is due.",
-            "estimate_prefix": "Capital letters and digits, e.g. EST gives EST-1001.",
-            "invoice_prefix": "Capital letters and digits, e.g. INV gives INV-1001.",
-            "credit_note_prefix": "Capital letters and digits, e.g. CN gives CN-1001.",
         }
 
     def clean_state(self) -> str:
@@ -75,7 +71,7 @@ class BusinessForm(ServiceErrorsMixin, forms.ModelForm):
 
 
 class TaxRateForm(ServiceErrorsMixin, forms.Form):
-    name = forms.CharField(max_length=80, widget=forms.TextInput(attrs={"placeholder": "Austin 8.25%"}))
+    name = forms.CharField(max_length=80, widget=forms.TextInput(attrs={"placeholder": "Texas + Austin"}))
     percent = forms.DecimalField(
         label="Rate (%)",
         min_value=0,

@@ -1,13 +1,18 @@
 """The owner's settings: the hub, the business's details (what documents carry) and sales tax rates."""
 
 import mimetypes
+from datetime import timedelta
+from decimal import Decimal
 
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from common.errors import ApplicationError
+from common.money import ZERO, format_money, percent_of
+from common.pdf import render_pdf
 
 from . import services
 from .access import role_required
@@ -35,7 +40,8 @@ def business_settings(request):
         else:
             messages.success(request, "Business details saved.")
             return redirect("users:business")
-    return render(request, "users/business.html", {"form": form, "saved": business})
+    context = {"form": form, "saved": business, "default_rate": TaxRate.default()}
+    return render(request, "users/business.html", context)
 
 
 @role_required(Role.OWNER)
@@ -51,6 +57,51 @@ def business_logo(request):
     response = FileResponse(handle, content_type=mimetypes.guess_type(logo.name)[0] or "image/png")
     response["Cache-Control"] = "private, no-cache"
     return response
+
+
+@role_required(Role.OWNER)
+def document_preview(request):
+    """A made-up invoice on the business's saved details, to see them as a customer will."""
+    context = sample_invoice(Business.current(), TaxRate.default())
+    pdf = render_pdf("documents/specimen.html", context, base_url=request.build_absolute_uri("/"))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'inline; filename="sample-invoice.pdf"'
+    return response
+
+
+def sample_invoice(business: Business, rate: TaxRate | None) -> dict:
+    """The context of documents/specimen.html: two made-up lines, taxed at the default rate."""
+    lines = [
+        ("Water heater, 50 gal. gas, installed", Decimal("1650.00")),
+        ("Expansion tank", Decimal("145.00")),
+    ]
+    subtotal = sum((price for _, price in lines), ZERO)
+    tax = percent_of(subtotal, rate.percent) if rate else ZERO
+    today = timezone.localdate()
+    return {
+        "business": business,
+        "number": f"{business.invoice_prefix}-1001",
+        "issued_on": today,
+        "due_on": today + timedelta(days=business.payment_terms_days),
+        "customer_name": "Sample Customer",
+        "billing_lines": ["123 Main St", "Austin, TX 78701"],
+        "service_lines": ["123 Main St", "Austin, TX 78701"],
+        "job_summary": "A sample job",
+        "lines": [
+            {"name": name, "quantity": 1, "unit_price": _plain(price), "amount": _plain(price)}
+            for name, price in lines
+        ],
+        "subtotal": _plain(subtotal),
+        "tax_label": str(rate) if rate else "none",
+        "tax": _plain(tax),
+        "total": _plain(subtotal + tax),
+        "paid": _plain(ZERO),
+        "balance": _plain(subtotal + tax),
+    }
+
+
+def _plain(amount: Decimal) -> str:
+    return format_money(amount, symbol="")
 
 
 @role_required(Role.OWNER)

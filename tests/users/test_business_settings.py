@@ -125,3 +125,19 @@ def test_the_owner_reaches_settings_from_the_navigation(owner, client_for, busin
     page = client_for(owner).get("/settings/").content.decode()
     assert 'href="/settings/business/"' in page and 'href="/settings/tax-rates/"' in page
     assert '<a href="/settings/" class="active"' in page
+
+
+def test_the_owner_previews_a_sample_invoice_with_the_business_on_it(owner, client_for, business):
+    import io
+
+    from pypdf import PdfReader
+
+    from users.services import tax_rate_create
+
+    tax_rate_create(name="Austin", percent="8.25", actor=owner, is_default=True)
+    logo = SimpleUploadedFile("logo.png", image_bytes("PNG"))
+    business_update(business=business, actor=owner, logo=logo, license_number="M-40123")
+    response = client_for(owner).get(reverse("users:document-preview"))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    assert "Test Plumbing Co" in text and "M-40123" in text and "$1,943.09" in text  # 1,795.00 + 8.25%

@@ -67,5 +67,5 @@ def test_the_demo_business_is_ready_for_documents():
     assert business.estimate_terms and business.invoice_terms
     assert business.payment_terms_days == PaymentTerms.DUE_ON_RECEIPT
     assert business.logo.name.endswith(".png")
-    assert TaxRate.default().name == "Texas + Austin 8.25%"
+    assert str(TaxRate.default()) == "Texas + Austin (8.25%)"
     assert TaxRate.objects.filter(active=True).count() == 2
