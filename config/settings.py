@@ -168,6 +168,9 @@ GOOGLE_ADS_LOGIN_CUSTOMER_ID = env("GOOGLE_ADS_LOGIN_CUSTOMER_ID", default="")
 GOOGLE_LSA_POLL_SECONDS = env.int("GOOGLE_LSA_POLL_SECONDS", default=300)
 IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=50)
 
+# --- Business documents ---------------------------------------------------------------------------
+BUSINESS_LOGO_MAX_BYTES = env.int("BUSINESS_LOGO_MAX_BYTES", default=2 * 1024 * 1024)  # PNG or JPEG
+
 # --- Field service --------------------------------------------------------------------------------
 # Geocoder: a class with locate(property); the default works offline from ZIP-code centres.
 GEOCODER_BACKEND = env("GEOCODER_BACKEND", default="customers.geocoding.ZipCentroidGeocoder")

@@ -79,6 +79,7 @@ urlpatterns = [
     path("integrations/email/", include("integrations.email.urls")),
     path("integrations/", include("integrations.urls")),
     path("exceptions/", include("events.urls")),
+    path("settings/", include("users.urls")),
     path("", include("fsm.urls")),
     path("api/v1/", include(router.urls)),
     path("api/v1/schema/", SchemaView.as_view(), name="api-schema"),

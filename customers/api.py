@@ -61,6 +61,8 @@ class PropertySerializer(serializers.ModelSerializer):
             "time_zone",
             "access_notes",
             "is_primary",
+            "tax_exempt",
+            "tax_exempt_certificate",
             "created_at",
         ]
         read_only_fields = ["customer", "created_at"]
@@ -82,6 +84,8 @@ class CustomerSerializer(serializers.ModelSerializer):
             "last_name",
             "company_name",
             "notes",
+            "tax_exempt",
+            "tax_exempt_certificate",
             "phones",
             "emails",
             "properties",
@@ -94,7 +98,7 @@ class CustomerSerializer(serializers.ModelSerializer):
 
 def _service_kwargs(data: dict) -> dict:
     """Validated serializer data to customers.services arguments."""
-    kwargs = {k: data[k] for k in ("kind", "first_name", "last_name", "company_name", "notes") if k in data}
+    kwargs = {k: data[k] for k in services.CUSTOMER_FIELDS if k in data}
     if "phones" in data:
         kwargs["phones"] = [
             services.PhoneIn(**{k: v for k, v in p.items() if k in ("number", "kind", "is_primary", "id")})

@@ -12,7 +12,7 @@ from phonenumber_field.formfields import PhoneNumberField
 from common.errors import ApplicationError
 
 from .models import Customer, PhoneNumber
-from .services import EmailIn, PhoneIn, PropertyIn
+from .services import CUSTOMER_FIELDS, EmailIn, PhoneIn, PropertyIn
 
 
 class CustomerForm(forms.Form):
@@ -21,6 +21,8 @@ class CustomerForm(forms.Form):
     last_name = forms.CharField(max_length=100, required=False)
     company_name = forms.CharField(max_length=200, required=False)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    tax_exempt = forms.BooleanField(required=False, label="Tax exempt")
+    tax_exempt_certificate = forms.CharField(max_length=80, required=False, label="Exemption certificate #")
 
     def clean(self):
         data = super().clean()
@@ -61,6 +63,8 @@ class PropertyForm(forms.Form):
     )
     access_notes = forms.CharField(max_length=500, required=False, label="Access notes")
     is_primary = forms.BooleanField(required=False, label="Primary")
+    tax_exempt = forms.BooleanField(required=False, label="Tax exempt")
+    tax_exempt_certificate = forms.CharField(max_length=80, required=False, label="Exemption certificate #")
 
     def clean_state(self):
         state = self.cleaned_data["state"].upper()
@@ -103,9 +107,7 @@ class CustomerFormBundle:
         return [d["email"] for d in self._kept(self.emails)]
 
     def service_kwargs(self) -> dict:
-        fields = {
-            k: self.form.cleaned_data[k] for k in ("kind", "first_name", "last_name", "company_name", "notes")
-        }
+        fields = {k: self.form.cleaned_data[k] for k in CUSTOMER_FIELDS}
         return {
             **fields,
             "phones": [
@@ -139,9 +141,7 @@ def _initial(customer: Customer | None) -> dict:
     if customer is None:
         return {"customer": {}, "phones": [], "emails": [], "properties": []}
     return {
-        "customer": {
-            k: getattr(customer, k) for k in ("kind", "first_name", "last_name", "company_name", "notes")
-        },
+        "customer": {k: getattr(customer, k) for k in CUSTOMER_FIELDS},
         "phones": [
             {"id": p.pk, "number": p.number, "kind": p.kind, "is_primary": p.is_primary}
             for p in customer.phones.all()
@@ -158,6 +158,8 @@ def _initial(customer: Customer | None) -> dict:
                 "zip_code": p.zip_code,
                 "access_notes": p.access_notes,
                 "is_primary": p.is_primary,
+                "tax_exempt": p.tax_exempt,
+                "tax_exempt_certificate": p.tax_exempt_certificate,
             }
             for p in customer.properties.all()
         ],

@@ -124,3 +124,13 @@ def phone_national(number: str) -> str:
         return phonenumbers.format_number(phonenumbers.parse(number), phonenumbers.PhoneNumberFormat.NATIONAL)
     except phonenumbers.NumberParseException:
         return number
+
+
+def tax_exemption(customer: Customer, property: Property | None = None) -> str:
+    """Why a document for this customer (at this address) carries no sales tax, as printed on it, or ""
+    when it is taxed: the customer's own exemption first, else the address's (a church's parsonage)."""
+    if customer.tax_exempt:
+        return f"Customer exempt, certificate {customer.tax_exempt_certificate}"
+    if property is not None and property.tax_exempt:
+        return f"Property exempt, certificate {property.tax_exempt_certificate}"
+    return ""

@@ -18,7 +18,15 @@ from . import merge
 from .models import ConsentEvent, Customer, EmailAddress, PhoneNumber, Property
 from .us_states import US_STATES
 
-CUSTOMER_FIELDS = ("kind", "first_name", "last_name", "company_name", "notes")
+CUSTOMER_FIELDS = (
+    "kind",
+    "first_name",
+    "last_name",
+    "company_name",
+    "notes",
+    "tax_exempt",
+    "tax_exempt_certificate",
+)
 PROPERTY_FIELDS = (
     "label",
     "street",
@@ -31,6 +39,8 @@ PROPERTY_FIELDS = (
     "time_zone",
     "access_notes",
     "is_primary",
+    "tax_exempt",
+    "tax_exempt_certificate",
 )
 
 
@@ -62,6 +72,8 @@ class PropertyIn:
     time_zone: str = ""
     access_notes: str = ""
     is_primary: bool = False
+    tax_exempt: bool = False
+    tax_exempt_certificate: str = ""
     id: int | None = None
     extra: dict = field(default_factory=dict)
 
@@ -111,6 +123,8 @@ class CustomerIn:
     company_name: str = ""
     kind: str = Customer.Kind.RESIDENTIAL
     notes: str = ""
+    tax_exempt: bool = False
+    tax_exempt_certificate: str = ""
     phones: list[PhoneIn] = field(default_factory=list)
     emails: list[EmailIn] = field(default_factory=list)
     properties: list[PropertyIn] = field(default_factory=list)
@@ -149,18 +163,11 @@ class BulkCreated:
 def customer_check(item: CustomerIn) -> CheckedCustomer:
     """The rules every new customer passes (a name, known kind, valid and unrepeated phones and e-mails,
     complete US addresses, one primary of each); ApplicationError names the field at fault."""
-    values = {
-        "kind": item.kind,
-        "first_name": item.first_name,
-        "last_name": item.last_name,
-        "company_name": item.company_name,
-        "notes": item.notes,
-    }
+    values = {name: _stripped(getattr(item, name)) for name in CUSTOMER_FIELDS}
     _validate_customer(values)
     phones, emails = _normalized_phones(item.phones), _normalized_emails(item.emails)
     properties = [_clean_property(p, i) for i, p in enumerate(item.properties)]
     _one_primary(properties)
-    values = {k: (v or "").strip() for k, v in values.items()}
     return CheckedCustomer(values=values, phones=phones, emails=emails, properties=properties)
 
 
@@ -172,6 +179,8 @@ def customer_create(
     company_name: str = "",
     kind: str = Customer.Kind.RESIDENTIAL,
     notes: str = "",
+    tax_exempt: bool = False,
+    tax_exempt_certificate: str = "",
     phones: list[PhoneIn] = (),
     emails: list[EmailIn] = (),
     properties: list[PropertyIn] = (),
@@ -185,6 +194,8 @@ def customer_create(
             company_name=company_name,
             kind=kind,
             notes=notes,
+            tax_exempt=tax_exempt,
+            tax_exempt_certificate=tax_exempt_certificate,
             phones=list(phones),
             emails=list(emails),
             properties=list(properties),
@@ -260,11 +271,8 @@ def customer_update(
             raise ApplicationError(
                 "This customer was merged into another one; edit that one instead.", code="merged"
             )
-        changed = {
-            k: [getattr(customer, k), (v or "").strip()]
-            for k, v in values.items()
-            if getattr(customer, k) != (v or "").strip()
-        }
+        values = {k: _stripped(v) for k, v in values.items()}
+        changed = {k: [getattr(customer, k), v] for k, v in values.items() if getattr(customer, k) != v}
         for name, (_, new) in changed.items():
             setattr(customer, name, new)
         _validate_customer({k: getattr(customer, k) for k in CUSTOMER_FIELDS})
@@ -285,11 +293,31 @@ CUSTOMER_KINDS = frozenset(Customer.Kind.values)
 PHONE_KINDS = frozenset(PhoneNumber.Kind.values)
 
 
+def _stripped(value: Any) -> Any:
+    """Text without surrounding blanks (None as ""); flags and numbers as they are."""
+    if isinstance(value, bool):
+        return value
+    return (value or "").strip()
+
+
 def _validate_customer(values: dict) -> None:
     if values.get("kind") not in CUSTOMER_KINDS:
         raise ApplicationError("Choose residential or commercial.", field="kind")
     if not any((values.get(k) or "").strip() for k in ("first_name", "last_name", "company_name")):
         raise ApplicationError("Give a name or a company name.", field="last_name", code="name_required")
+    _check_exemption(
+        values.get("tax_exempt", False),
+        values.get("tax_exempt_certificate", ""),
+        field="tax_exempt_certificate",
+    )
+
+
+def _check_exemption(exempt: bool, certificate: str, *, field: str) -> None:
+    """A tax-exempt customer or address needs the certificate's number (it goes on every document)."""
+    if exempt and not (certificate or "").strip():
+        raise ApplicationError(
+            "Enter the exemption certificate number, or untick tax exempt.", field=field, code="certificate"
+        )
 
 
 def _normalized_phones(phones) -> list[PhoneIn]:
@@ -384,6 +412,10 @@ def _clean_property(prop: PropertyIn, i: int) -> PropertyIn:
         raise ApplicationError("Use the two-letter state code.", field=f"properties[{i}].state")
     if not re.fullmatch(r"\d{5}(-\d{4})?", prop.zip_code):
         raise ApplicationError("Use a 5-digit ZIP code.", field=f"properties[{i}].zip_code")
+    prop.tax_exempt_certificate = (prop.tax_exempt_certificate or "").strip()
+    _check_exemption(
+        prop.tax_exempt, prop.tax_exempt_certificate, field=f"properties[{i}].tax_exempt_certificate"
+    )
     return prop
 
 

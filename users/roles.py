@@ -77,4 +77,5 @@ NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("My day", "my-day", (Role.TECHNICIAN,)),
     ("Marketing", "crm:marketing", STAFF_ROLES),
     ("Exceptions", "events:exceptions", STAFF_ROLES),
+    ("Settings", "users:settings", (Role.OWNER,)),
 ]

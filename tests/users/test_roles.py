@@ -35,6 +35,8 @@ def test_a_deactivated_user_has_no_role(office):
         ("/leads/sources/3/", "Marketing"),
         ("/leads/settings/", "Marketing"),
         ("/customers/7/", "Customers"),
+        ("/settings/", "Settings"),
+        ("/settings/tax-rates/3/", "Settings"),
     ],
 )
 def test_the_nav_marks_the_section_a_page_belongs_to(rf, owner, path, active):

@@ -55,3 +55,17 @@ def test_demo_timestamps_are_in_the_past_and_each_timeline_reads_in_order():
     for customer in Customer.objects.all():  # a customer's timeline mixes stories: it starts with itself
         times = [event.occurred_at for event in _timeline(customer)]
         assert min(times) == customer.created_at, f"{customer}: something happened before it was created"
+
+
+def test_the_demo_business_is_ready_for_documents():
+    from users.models import Business, PaymentTerms, TaxRate
+
+    call_command("seed_demo", customers=5, stdout=StringIO())
+    business = Business.objects.get()
+    assert business.legal_name.endswith("LLC") and business.license_number
+    assert business.address_lines == ["4410 S Congress Ave, Suite 200", "Austin, TX 78745"]
+    assert business.estimate_terms and business.invoice_terms
+    assert business.payment_terms_days == PaymentTerms.DUE_ON_RECEIPT
+    assert business.logo.name.endswith(".png")
+    assert str(TaxRate.default()) == "Texas + Austin (8.25%)"
+    assert TaxRate.objects.filter(active=True).count() == 2
