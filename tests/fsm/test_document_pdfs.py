@@ -40,7 +40,7 @@ def _png(request, pdf: bytes, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     source = ARTIFACTS / f"{name}.pdf"
     source.write_bytes(pdf)
-    subprocess.run(  # noqa: S603 (our own file)
+    subprocess.run(
         [
             "pdftoppm",
             "-png",
