@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from crm.api import CampaignViewSet, LeadViewSet, SourceViewSet, WebFormViewSet
 from customers.api import CustomerViewSet, PropertyViewSet
 from fsm.api import JobViewSet
+from fsm.pricebook.api import PricebookItemViewSet
 from users.access import public
 from users.permissions import HasRole
 from users.roles import ALL_ROLES
@@ -31,6 +32,7 @@ router.register("sources", SourceViewSet, basename="source")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("forms", WebFormViewSet, basename="webform")
 router.register("jobs", JobViewSet, basename="api-job")  # "job-list" and "job-detail" are the pages
+router.register("pricebook-items", PricebookItemViewSet, basename="pricebook-item")
 
 
 class SchemaView(SpectacularAPIView):

@@ -1,3 +1,4 @@
+from .pricebook import views as pricebook
 from .views import board, jobs, tech
 
-urlpatterns = [*board.urlpatterns, *jobs.urlpatterns, *tech.urlpatterns]
+urlpatterns = [*board.urlpatterns, *jobs.urlpatterns, *tech.urlpatterns, *pricebook.urlpatterns]

@@ -73,6 +73,7 @@ NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Jobs", "job-list", (Role.OWNER, Role.OFFICE, Role.DISPATCHER)),
     ("Dispatch", "dispatch-board", (Role.OWNER, Role.OFFICE, Role.DISPATCHER)),
     ("My day", "my-day", (Role.TECHNICIAN,)),
+    ("Pricebook", "pricebook-list", STAFF_ROLES),
     ("Marketing", "crm:marketing", STAFF_ROLES),
     ("Exceptions", "events:exceptions", STAFF_ROLES),
 ]
