@@ -170,5 +170,12 @@ def safe_cell(value: str) -> str:
     return value
 
 
+def unquote_cell(value: str) -> str:
+    """Undo safe_cell: a file we exported reads back as it was ('=1+2 is =1+2 again)."""
+    if value[:1] == "'" and value[1:2] in ("=", "@", "+", "-", "\t", "\r"):
+        return value[1:]
+    return value
+
+
 def _numberish(value: str) -> bool:
     return all(c.isdigit() or c in " +-().,/#x" for c in value)

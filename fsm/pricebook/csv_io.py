@@ -26,7 +26,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from common.csvfile import read_table, safe_cell
+from common.csvfile import read_table, safe_cell, unquote_cell
 from common.errors import ApplicationError, NotFound
 
 from . import services
@@ -209,7 +209,7 @@ def _yes_no(text: str, name: str) -> bool:
 
 
 def _cells(row_values: list[str], mapping: dict[str, int]) -> dict[str, str]:
-    return {name: row_values[index].strip() for name, index in mapping.items()}
+    return {name: unquote_cell(row_values[index].strip()) for name, index in mapping.items()}
 
 
 def _row_data(cells: dict[str, str], item: PricebookItem | None) -> tuple[ItemIn, bool]:
