@@ -40,7 +40,7 @@ class ItemForm(forms.Form):
         label="Markup %",
         required=False,
         widget=_money_input("e.g. 50"),
-        help_text="Set it to price from the cost: price = cost plus this markup. Blank: set the price.",
+        help_text="Price = cost plus this markup. Blank: set the price by hand.",
     )
     price = forms.CharField(
         required=False,
