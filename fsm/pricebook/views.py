@@ -198,7 +198,6 @@ def _preview_context(request, token: str, plan: csv_io.Plan) -> dict:
         "rows": shown[:PREVIEW_ROWS],
         "more_rows": max(len(shown) - PREVIEW_ROWS, 0),
         "filename": request.session.get(_session_key(token), "your file"),
-        "show_costs": True,
     }
 
 
