@@ -343,7 +343,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"LostReasonEnum": "crm.models.LostReason"},
+    "ENUM_NAME_OVERRIDES": {
+        "LostReasonEnum": "crm.models.LostReason",
+        "PricebookItemKindEnum": "fsm.pricebook.models.PricebookItem.Kind",
+    },
 }
 
 LOGGING = {

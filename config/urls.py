@@ -8,6 +8,7 @@ from crm.api import CampaignViewSet, LeadViewSet, SourceViewSet, WebFormViewSet
 from customers.api import CustomerViewSet, PropertyViewSet
 from fsm.api import JobViewSet
 from fsm.documents.api import EstimateViewSet, InvoiceViewSet, PaymentViewSet
+from fsm.pricebook.api import PricebookItemViewSet
 from users.access import public
 from users.permissions import HasRole
 from users.roles import ALL_ROLES
@@ -35,6 +36,7 @@ router.register("jobs", JobViewSet, basename="api-job")  # "job-list" and "job-d
 router.register("estimates", EstimateViewSet, basename="api-estimate")
 router.register("invoices", InvoiceViewSet, basename="api-invoice")
 router.register("payments", PaymentViewSet, basename="api-payment")
+router.register("pricebook-items", PricebookItemViewSet, basename="pricebook-item")
 
 
 class SchemaView(SpectacularAPIView):

@@ -10,6 +10,7 @@ from .models import (
     TimeEntry,
     Visit,
 )
+from .pricebook.models import PricebookItem
 
 
 @admin.register(Skill)
@@ -63,3 +64,17 @@ class TimeEntryAdmin(admin.ModelAdmin):
 @admin.register(FieldServiceSettings)
 class FieldServiceSettingsAdmin(admin.ModelAdmin):
     list_display = ["__str__", "road_factor", "average_speed_kmh", "slot_step_minutes"]
+
+
+@admin.register(PricebookItem)
+class PricebookItemAdmin(admin.ModelAdmin):
+    """Read-only: items change through fsm.pricebook.services (the Pricebook page, the API, the import),
+    which check the money rules and record each change."""
+
+    list_display = ["code", "name", "kind", "category", "unit", "price", "cost", "taxable", "active"]
+    list_filter = ["kind", "active", "taxable", "category"]
+    search_fields = ["code", "name"]
+    readonly_fields = [f.name for f in PricebookItem._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False

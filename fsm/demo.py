@@ -18,6 +18,7 @@ from users.services import user_create
 from . import services
 from .documents.demo import seed_money
 from .models import FieldServiceSettings, Job, JobType, Skill, Visit, parse_working_hours
+from .pricebook.demo import seed_pricebook
 
 SKILLS = ["HVAC repair", "HVAC install", "Plumbing", "Drain", "Electrical"]
 CHECKS = {
@@ -374,6 +375,7 @@ def seed(*, rng, log, password: str = "demo-pass-2026", **_):  # noqa: S107 (the
         for name, minutes, skill, checks in JOB_TYPES
     ]
     techs = _technicians(rng, skills, password)
+    seed_pricebook(log=log)
     properties = list(
         Property.objects.filter(customer__merged_into=None).select_related("customer").order_by("pk")
     )

@@ -75,6 +75,7 @@ NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Invoices", "invoice-list", (Role.OWNER, Role.OFFICE)),
     ("Dispatch", "dispatch-board", (Role.OWNER, Role.OFFICE, Role.DISPATCHER)),
     ("My day", "my-day", (Role.TECHNICIAN,)),
+    ("Pricebook", "pricebook-list", STAFF_ROLES),
     ("Marketing", "crm:marketing", STAFF_ROLES),
     ("Exceptions", "events:exceptions", STAFF_ROLES),
     ("Settings", "users:settings", (Role.OWNER,)),

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from common.csvfile import Record
 from common.errors import ApplicationError
 from customers.models import Customer, PhoneNumber
 from customers.services import PropertyIn, email_normalize, phone_normalize
 from customers.us_states import US_STATES
 
 from .columns import CUSTOMERS, LEADS
-from .csvfile import Record
 
 CENTS = Decimal("0.01")
 MAX_TOTAL = Decimal("9999999999.99")

@@ -21,6 +21,7 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 
+from common.csvfile import Table, read_table, safe_cell
 from common.errors import ApplicationError
 from crm.models import ImportJob, ImportRowKey, Lead, PastJob, Source
 from crm.services import LeadIn, lead_capture
@@ -31,7 +32,6 @@ from events import services as events
 from users.models import Business
 
 from . import bulk, columns
-from .csvfile import Table, read_table
 from .plan import Outcome, Planned, Planner
 from .rows import RowIn, parse_row
 
@@ -704,14 +704,3 @@ def _write_report(job: ImportJob, run: _Run) -> None:
         writer.writerow([problem.row, problem.outcome, problem.message, *map(safe_cell, values[problem.row])])
     content = ContentFile(buffer.getvalue().encode("utf-8-sig"))
     job.report.save(f"import-{job.pk}-problems.csv", content, save=False)
-
-
-def safe_cell(value: str) -> str:
-    """A spreadsheet would run a cell starting with = or @ as a formula: quote it (phones keep their +)."""
-    if value[:1] in ("=", "@", "\t", "\r") or (value[:1] in "+-" and not _numberish(value)):
-        return f"'{value}"
-    return value
-
-
-def _numberish(value: str) -> bool:
-    return all(c.isdigit() or c in " +-().,/#x" for c in value)

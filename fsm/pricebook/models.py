@@ -1,7 +1,7 @@
 """The pricebook: what the business sells, at what price. Estimate and invoice lines copy an item's
 name, description, price and taxability when added, so a later price change never alters a document."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -48,3 +48,15 @@ class PricebookItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @property
+    def margin(self) -> Decimal:
+        """What the business keeps per unit: price minus cost."""
+        return self.price - self.cost
+
+    @property
+    def margin_percent(self) -> Decimal | None:
+        """The margin as a share of the price, one decimal (None for a free item)."""
+        if not self.price:
+            return None
+        return (self.margin * 100 / self.price).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)

@@ -13,10 +13,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from common.csvfile import read_table
 from common.errors import ApplicationError
 from crm.imports import services
 from crm.imports.columns import auto_map
-from crm.imports.csvfile import read_table
 from crm.imports.forms import UploadForm
 from crm.imports.plan import Outcome
 from crm.models import ImportJob, ImportRowKey, Lead, PastJob

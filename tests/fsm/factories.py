@@ -7,6 +7,7 @@ import factory
 
 from fsm import services
 from fsm.models import JobType, Skill, TechnicianProfile
+from fsm.pricebook.services import ItemIn, item_create
 from tests.factories import UserFactory, make_customer
 from users.roles import Role
 
@@ -92,3 +93,9 @@ def make_qualified_lead(*, actor, service: str = "AC repair"):
         zip_code="78704",
     )
     return crm.lead_qualify(lead=crm.lead_capture(source=source, contact=contact).lead, actor=actor)
+
+
+def make_pricebook_item(*, code: str = "WH-50G", name: str = "Water heater 50 gal gas replace", **fields):
+    """An item through the service (the system as the actor); money may be given as text."""
+    fields.setdefault("price", "1895.00")
+    return item_create(data=ItemIn(code=code, name=name, **fields), actor=None)

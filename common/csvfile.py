@@ -1,4 +1,6 @@
-"""Reading an uploaded CSV: its encoding, its delimiter, its header row and its records. Pure: no database.
+"""Reading an uploaded CSV (its encoding, its delimiter, its header row and its records) and writing
+cells a spreadsheet will not run as formulas. Pure: no database. Used by every CSV import (crm's leads and
+customers, fsm's pricebook).
 
 Row numbers are the spreadsheet's: the header is row 1 when it is the first line, and blank lines keep
 their number, so "row 14" in a report is row 14 in Excel.
@@ -117,9 +119,11 @@ def _looks_like_data(cells: list[str]) -> bool:
     return False
 
 
-def read_table(raw: bytes, *, limit: int | None = None) -> Table:
+def read_table(
+    raw: bytes, *, limit: int | None = None, example_headers: str = "First Name, Phone, Email"
+) -> Table:
     """Parse the file (its first `limit` data rows) or raise ApplicationError(field="file") saying what
-    is wrong with it."""
+    is wrong with it. `example_headers` shows, in that message, what a header row looks like."""
     if not raw.strip():
         raise ApplicationError("The file is empty.", field="file", code="empty")
     kind = binary_kind(raw)
@@ -143,7 +147,7 @@ def read_table(raw: bytes, *, limit: int | None = None) -> Table:
     _, header_cells = numbered[0]
     if _looks_like_data(header_cells):
         raise ApplicationError(
-            "The first row should name the columns (First Name, Phone, Email...); it holds data. "
+            f"The first row should name the columns ({example_headers}...); it holds data. "
             "Export the file with its header row.",
             field="file",
             code="no_header",
@@ -157,3 +161,21 @@ def read_table(raw: bytes, *, limit: int | None = None) -> Table:
 
 def _fit(cells: list[str], width: int) -> list[str]:
     return (cells + [""] * width)[:width]
+
+
+def safe_cell(value: str) -> str:
+    """A spreadsheet would run a cell starting with = or @ as a formula: quote it (phones keep their +)."""
+    if value[:1] in ("=", "@", "\t", "\r") or (value[:1] in "+-" and not _numberish(value)):
+        return f"'{value}"
+    return value
+
+
+def unquote_cell(value: str) -> str:
+    """Undo safe_cell: a file we exported reads back as it was ('=1+2 is =1+2 again)."""
+    if value[:1] == "'" and value[1:2] in ("=", "@", "+", "-", "\t", "\r"):
+        return value[1:]
+    return value
+
+
+def _numberish(value: str) -> bool:
+    return all(c.isdigit() or c in " +-().,/#x" for c in value)
