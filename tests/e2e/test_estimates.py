@@ -118,3 +118,32 @@ def test_a_technician_builds_three_options_the_customer_signs_and_cash_is_collec
     expect(page.get_by_role("heading", name="Paid in full")).to_be_visible()
     invoice = Invoice.objects.get(job=job)
     assert invoice.state == Invoice.State.PAID and invoice.payments.get().method == "cash"
+
+
+def test_the_office_adds_a_pricebook_item_by_keyboard(page, console: Console, live_server, e2e_business):
+    from tests.fsm.estimate_helpers import water_heater_item
+
+    office = UserFactory(username="e2e_office", role=Role.OFFICE)
+    austin_tax()
+    water_heater_item()
+    customer = make_customer(actor=office, first_name="Ana", last_name="Ruiz")
+    estimate = estimates.estimate_create(
+        customer=customer, property=customer.properties.first(), actor=office, title="Water heater"
+    )
+    login(page, live_server, "e2e_office", PASSWORD)
+    page.goto(f"{live_server.url}/estimates/{estimate.pk}/")
+    box = page.get_by_role("combobox", name="Add a line")
+    box.press_sequentially("wh-50", delay=40)
+    expect(page.get_by_role("option").first).to_contain_text("50 gal gas water heater")
+    box.press("ArrowDown")
+    box.press("Enter")
+    expect(page.locator("input[name=unit_price]")).to_have_value("1895.00")
+    page.get_by_role("button", name="Add", exact=True).click()
+    line = estimate.options.get().lines.get()
+    assert (line.code, line.name, line.unit_price) == (
+        "WH-50G",
+        "50 gal gas water heater, installed",
+        Decimal("1895.00"),
+    )
+    expect(page.locator(".est-option")).to_contain_text("$2,051.34")
+    assert not console.errors and not console.csp_violations
