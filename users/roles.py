@@ -62,6 +62,7 @@ NAVIGATION_SECTIONS: dict[str, tuple[str, ...]] = {
         "crm:webform-list",
         "crm:import-list",
     ),
+    "invoice-list": ("payment-list",),
 }
 
 # (label, url name, roles) for the top navigation, in order.

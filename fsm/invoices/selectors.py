@@ -132,3 +132,46 @@ def customer_money(customer: Customer) -> dict:
         "credit": credit_balance(customer),
         "payments": list(Payment.objects.filter(customer=customer).select_related("invoice")[:10]),
     }
+
+
+class PaymentFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Customer, invoice or reference"}),
+    )
+    method = django_filters.ChoiceFilter(choices=Payment.Method.choices, empty_label="Any method")
+    received_from = django_filters.DateFilter(
+        field_name="received_at", lookup_expr="date__gte", label="From", widget=DateInput
+    )
+    received_to = django_filters.DateFilter(
+        field_name="received_at", lookup_expr="date__lte", label="Until", widget=DateInput
+    )
+    technician = django_filters.ModelChoiceFilter(
+        queryset=_technicians(), method="by_technician", label="Technician", empty_label="Any technician"
+    )
+    min_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="gte", label="Amount at least")
+
+    class Meta:
+        model = Payment
+        fields = ["q", "method", "received_from", "received_to", "technician", "min_amount"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        match = Q(customer__in=customer_search(Customer.objects.all(), value).values("pk"))
+        match |= Q(reference__icontains=value) | Q(invoice__number__icontains=value)
+        return queryset.filter(match)
+
+    def by_technician(self, queryset, name, value):
+        return queryset.filter(invoice__job__visits__technicians=value).distinct()
+
+
+def payment_list(*, data) -> PaymentFilter:
+    qs = Payment.objects.select_related("customer", "invoice", "recorded_by").order_by("-received_at", "-pk")
+    return PaymentFilter(data, queryset=qs)
+
+
+def payment_totals(qs: QuerySet[Payment]) -> dict:
+    rows = qs.order_by().values_list("method").annotate(total=Sum("amount"), n=Count("pk"))
+    by_method = [(Payment.Method(m).label, total, n) for m, total, n in rows]
+    return {"by_method": by_method, "total": sum((t for _, t, _ in by_method), 0)}

@@ -49,6 +49,23 @@ def invoice_list(request):
 
 
 @role_required(*MONEY_ROLES)
+def payment_list(request):
+    payment_filter = selectors.payment_list(data=request.GET or None)
+    page = Paginator(payment_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter": payment_filter,
+        "page": page,
+        "summary": selectors.payment_totals(payment_filter.qs),
+        "filtered": any(v for k, v in request.GET.items() if k != "page"),
+        "querystring": query.urlencode(),
+    }
+    template = "fsm/invoices/payments.html#results" if request.htmx else "fsm/invoices/payments.html"
+    return render(request, template, context)
+
+
+@role_required(*MONEY_ROLES)
 @require_POST
 def invoice_new(request):
     """From a job (its draft, made the first time) or a customer (a new draft by hand)."""
@@ -279,6 +296,7 @@ def _int(value) -> int:
 
 urlpatterns = [
     path("invoices/", invoice_list, name="invoice-list"),
+    path("payments/", payment_list, name="payment-list"),
     path("invoices/new/", invoice_new, name="invoice-new"),
     path("invoices/<int:pk>/", invoice_detail, name="invoice-detail"),
     path("invoices/<int:pk>/edit/", invoice_edit, name="invoice-edit"),

@@ -103,3 +103,20 @@ def test_a_technician_cannot_collect_on_another_job(client_for, office, other_te
     assert client.get(f"/my-day/jobs/{visit.job.pk}/collect/").status_code == 404
     response = client.post(f"/my-day/jobs/{visit.job.pk}/collect/lines/", {"name": "x", "unit_price": "1"})
     assert response.status_code == 404 and not Invoice.objects.exists()
+
+
+def test_the_payments_list_filters_and_totals(client_for, office, dispatcher, customer):
+    invoice = issued_invoice(customer=customer, actor=office)
+    from fsm.invoices import services as invoice_services
+
+    invoice_services.payment_record(
+        invoice=invoice, actor=office, method="check", amount="100", reference="7781"
+    )
+    invoice_services.payment_record(invoice=invoice, actor=office, method="cash", amount="50")
+    client = client_for(office)
+    page = client.get("/payments/")
+    assert b"$150.00" in page.content and b"7781" in page.content
+    checks = client.get("/payments/?method=check")
+    assert b"Check: $100.00 (1)" in checks.content and b"Cash:" not in checks.content
+    assert client.get("/payments/?q=7781").content.count(b"7781") >= 1
+    assert client_for(dispatcher).get("/payments/").status_code == 403
