@@ -8,4 +8,5 @@ urlpatterns = [
     path("<str:token>/accept/", public_views.estimate_accept, name="estimate-public-accept"),
     path("<str:token>/decline/", public_views.estimate_decline, name="estimate-public-decline"),
     path("<str:token>/pdf/", public_views.estimate_pdf, name="estimate-public-pdf"),
+    path("<str:token>/photos/<int:photo_pk>/", public_views.estimate_photo, name="estimate-public-photo"),
 ]

@@ -9,6 +9,7 @@ request would need the link's secret token, which is what the check would protec
 """
 
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -55,6 +56,7 @@ def _context(estimate: Estimate, **extra) -> dict:
         "accept_url": reverse("estimate-public-accept", args=[estimate.public_token]),
         "quote_url": reverse("estimate-public-quote", args=[estimate.public_token]),
         "decline_url": reverse("estimate-public-decline", args=[estimate.public_token]),
+        "photos": list(estimate.attachments.values_list("photo_id", flat=True)),
         **extra,
     }
 
@@ -95,6 +97,20 @@ def estimate_pdf(request, token: str):
 
     estimate = _estimate(request, token)
     return pdf_response(render(estimate), f"{estimate.number}.pdf")
+
+
+@public
+@public_document
+@require_GET
+def estimate_photo(request, token: str, photo_pk: int):
+    """A photo the office attached to the estimate (only those), for the customer's page."""
+    from ..views import stored_file_response
+
+    estimate = _estimate(request, token)
+    attachment = estimate.attachments.select_related("photo").filter(photo_id=photo_pk).first()
+    if attachment is None:
+        raise Http404("No such photo.")
+    return stored_file_response(attachment.photo.file_for(request.GET.get("size", "")))
 
 
 def quote_response(request, options):

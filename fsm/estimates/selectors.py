@@ -12,6 +12,7 @@ from customers.models import Customer
 from customers.selectors import customer_search
 from users.roles import Role
 
+from ..jobs import technician_choices
 from ..models import DISPATCH_ROLES
 from .models import Estimate, EstimateLine, EstimateOption
 
@@ -64,9 +65,24 @@ class EstimateFilter(django_filters.FilterSet):
         field_name="created_at", lookup_expr="date__lte", label="Until", widget=DateInput
     )
 
+    technician = django_filters.ModelChoiceFilter(
+        queryset=technician_choices(),
+        method="by_technician",
+        label="Technician",
+        empty_label="Any technician",
+    )
+    min_amount = django_filters.NumberFilter(method="at_least", label="An option of at least $")
+
     class Meta:
         model = Estimate
-        fields = ["q", "state", "created_from", "created_to"]
+        fields = ["q", "state", "created_from", "created_to", "technician", "min_amount"]
+
+    def by_technician(self, queryset, name, value):
+        """Made by the technician, or for a job they have a visit on."""
+        return queryset.filter(Q(created_by=value) | Q(job__visits__technicians=value)).distinct()
+
+    def at_least(self, queryset, name, value):
+        return queryset.filter(pk__in=EstimateOption.objects.filter(total__gte=value).values("estimate_id"))
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -41,7 +41,7 @@ from ..models import DISPATCH_ROLES, Job
 from ..pricebook.models import PricebookItem
 from ..services._base import is_person
 from ..services.jobs import job_create
-from .models import Estimate, EstimateLine, EstimateOption
+from .models import Estimate, EstimateLine, EstimateOption, EstimatePhoto
 
 EDIT_ROLES = (*DISPATCH_ROLES, Role.TECHNICIAN)
 DEFAULT_OPTION_NAMES = ("Good", "Better", "Best")
@@ -275,6 +275,24 @@ def option_totals(option: EstimateOption, addon_ids: set[int] = frozenset()) -> 
 
 def public_url(estimate: Estimate) -> str:
     return settings.PUBLIC_BASE_URL.rstrip("/") + reverse("estimate-public", args=[estimate.public_token])
+
+
+def estimate_photos_set(*, estimate: Estimate, actor, photo_ids) -> list[int]:
+    """The job's photos the customer sees with the estimate (a draft's choice; the job's photos only)."""
+    from ..models import JobPhoto
+
+    wanted = {int(pk) for pk in photo_ids if str(pk).isdigit()}
+    with transaction.atomic():
+        estimate = _lock_draft(estimate, actor)
+        allowed = set(JobPhoto.objects.filter(job_id=estimate.job_id).values_list("pk", flat=True))
+        if wanted - allowed:
+            raise ApplicationError("Only photos from this estimate's job can be attached.", field="photos")
+        estimate.attachments.exclude(photo_id__in=wanted).delete()
+        have = set(estimate.attachments.values_list("photo_id", flat=True))
+        EstimatePhoto.objects.bulk_create(
+            EstimatePhoto(estimate=estimate, photo_id=pk) for pk in wanted - have
+        )
+    return sorted(wanted)
 
 
 def estimate_send(*, estimate: Estimate, actor, sms: bool = True, email: bool = True) -> Estimate:

@@ -116,6 +116,8 @@ def estimate_detail(request, pk: int, errors: dict | None = None, status: int = 
         "contacts": services.customer_contacts(estimate.customer),
         "business": Business.current(),
         "back": _back(request, estimate),
+        "job_photos": list(estimate.job.photos.all()) if estimate.job_id else [],
+        "attached": set(estimate.attachments.values_list("photo_id", flat=True)),
     }
     return render(request, "fsm/estimates/detail.html", context, status=status)
 
@@ -243,6 +245,21 @@ def line_edit(request, pk: int, line_pk: int):
 
 @role_required(*EDITORS)
 @require_POST
+def estimate_photos(request, pk: int):
+    return _act(
+        request,
+        pk,
+        lambda e: services.estimate_photos_set(
+            estimate=e, actor=request.user, photo_ids=request.POST.getlist("photos")
+        ),
+        scope="photos",
+        anchor="photos",
+        done="Photos saved.",
+    )
+
+
+@role_required(*EDITORS)
+@require_POST
 def estimate_send(request, pk: int):
     sms, email = request.POST.get("sms") == "on", request.POST.get("email") == "on"
     return _act(
@@ -355,6 +372,7 @@ urlpatterns = [
     path("estimates/<int:pk>/options/<int:option_pk>/lines/", line_add, name="estimate-line-add"),
     path("estimates/<int:pk>/lines/<int:line_pk>/", line_edit, name="estimate-line-edit"),
     path("estimates/<int:pk>/send/", estimate_send, name="estimate-send"),
+    path("estimates/<int:pk>/photos/", estimate_photos, name="estimate-photos"),
     path("estimates/<int:pk>/renew/", estimate_renew, name="estimate-renew"),
     path("estimates/<int:pk>/new-link/", estimate_link_renew, name="estimate-link-renew"),
     path("estimates/<int:pk>/present/", estimate_present, name="estimate-present"),

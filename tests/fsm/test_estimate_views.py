@@ -35,6 +35,8 @@ def test_the_list_filters_by_state_and_search(client_for, office, estimate, cust
     assert estimate.number.encode() not in client.get("/estimates/?state=accepted").content
     assert estimate.number.encode() in client.get("/estimates/?q=Ruiz").content
     assert estimate.number.encode() in client.get(f"/estimates/?q={estimate.number}").content
+    assert estimate.number.encode() in client.get("/estimates/?min_amount=4000").content  # Best: $4,649.34
+    assert estimate.number.encode() not in client.get("/estimates/?min_amount=5000").content
 
 
 def test_a_new_estimate_from_the_customer(client_for, office, customer):

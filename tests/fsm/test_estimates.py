@@ -312,3 +312,36 @@ def test_the_quote_is_the_servers_arithmetic(client, sent):
     addon = better.lines.get(is_addon=True)
     response = client.post(f"/e/{sent.public_token}/quote/", {"option": better.pk, "addons": [addon.pk]})
     assert b"$4,014.22" in response.content
+
+
+def test_photos_from_the_job_show_on_the_customers_page(client, office, visit):
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    from fsm.models import JobPhoto
+
+    def photo(caption):
+        buffer = io.BytesIO()
+        Image.new("RGB", (40, 30), "gray").save(buffer, "JPEG")
+        made = JobPhoto(job=visit.job, caption=caption)
+        made.image.save(f"{caption}.jpg", ContentFile(buffer.getvalue()), save=False)
+        made.save()
+        return made
+
+    austin_tax()
+    leak, other = photo("leak"), photo("other")
+    estimate = good_better_best(customer=visit.job.customer, actor=office, job=visit.job)
+    assert estimates.estimate_photos_set(estimate=estimate, actor=office, photo_ids=[str(leak.pk)]) == [
+        leak.pk
+    ]
+    with pytest.raises(ApplicationError, match="this estimate's job"):
+        estimates.estimate_photos_set(estimate=estimate, actor=office, photo_ids=[leak.pk, 999_999])
+    estimate = estimates.estimate_send(estimate=estimate, actor=office)
+    page = client.get(f"/e/{estimate.public_token}/")
+    assert f"/e/{estimate.public_token}/photos/{leak.pk}/".encode() in page.content
+    assert client.get(f"/e/{estimate.public_token}/photos/{leak.pk}/").status_code == 200
+    assert client.get(f"/e/{estimate.public_token}/photos/{other.pk}/").status_code == 404  # not attached
+    with pytest.raises(ApplicationError, match="cannot be changed"):
+        estimates.estimate_photos_set(estimate=estimate, actor=office, photo_ids=[other.pk])

@@ -205,3 +205,25 @@ def test_numbers_stay_gapless_and_unique_under_concurrent_issuing(require_postgr
     assert not errors
     numbers = sorted(int(n[-6:]) for n in Invoice.objects.values_list("number", flat=True))
     assert numbers == list(range(1, 17))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.integers(min_value=1, max_value=54_125),
+    st.lists(st.tuples(st.integers(min_value=1, max_value=60_000), st.booleans()), min_size=1, max_size=4),
+)
+def test_credit_notes_never_exceed_what_was_paid_whatever_the_amounts(customer, office, paid_cents, notes):
+    invoice = issued_invoice(customer=customer, actor=office, amount="500.00")  # 541.25
+    paid = Decimal(paid_cents).scaleb(-2)
+    invoices.payment_record(invoice=invoice, actor=office, method="cash", amount=paid)
+    for cents, refund in notes:
+        amount = Decimal(cents).scaleb(-2)
+        try:
+            invoices.credit_note_issue(
+                invoice=invoice, actor=office, amount=amount, reason="Goodwill", refund=refund
+            )
+        except ApplicationError as error:
+            assert error.code == "over_paid" or "already paid" in error.message
+        invoice.refresh_from_db()
+        credited = sum(note.amount for note in invoice.credit_notes.all())
+        assert credited == invoice.amount_credited <= invoice.amount_paid == paid

@@ -83,7 +83,9 @@ def test_without_keys_the_invoice_page_has_no_pay_button_and_pay_is_404(client, 
     page = client.get(page_url(invoice))
     assert page.status_code == 200 and b"Pay $541.25 now" not in page.content
     assert pay_url(invoice).encode() not in page.content
-    directives = dict(d.strip().split(" ", 1) for d in page["Content-Security-Policy"].split(";") if d.strip())
+    directives = dict(
+        d.strip().split(" ", 1) for d in page["Content-Security-Policy"].split(";") if d.strip()
+    )
     assert directives["form-action"] == "'self'"  # no checkout origin added
     assert client.post(pay_url(invoice)).status_code == 404
 
