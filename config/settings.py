@@ -346,6 +346,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LostReasonEnum": "crm.models.LostReason",
         "PricebookItemKindEnum": "fsm.pricebook.models.PricebookItem.Kind",
+        "PaymentMethodEnum": "fsm.invoices.models.Payment.Method",
     },
 }
 

@@ -1,7 +1,7 @@
 from django.urls import reverse
 
 from .models import Business
-from .roles import NAVIGATION, NAVIGATION_SECTIONS
+from .roles import ACCOUNT_MENU, NAVIGATION, NAVIGATION_SECTIONS
 
 
 def navigation(request) -> dict:
@@ -11,7 +11,10 @@ def navigation(request) -> dict:
         return {"business": business}
     path = request.path
     visible = [entry for entry in NAVIGATION if user.has_role(*entry[2])]
-    items = [{"label": label, "url": reverse(url_name), "active": False} for label, url_name, _ in visible]
+    items = [
+        {"label": label, "url": reverse(url_name), "active": False, "account": url_name in ACCOUNT_MENU}
+        for label, url_name, _ in visible
+    ]
     prefixes = [  # (prefix, item): the item's own URL and the pages its hub leads to
         (prefix, item)
         for (_, url_name, _roles), item in zip(visible, items, strict=True)
@@ -20,4 +23,8 @@ def navigation(request) -> dict:
     matches = [(prefix, item) for prefix, item in prefixes if path.startswith(prefix) and prefix != "/"]
     if matches:  # the most specific wins (/leads/inbox/ is the inbox, /leads/sources/ is marketing)
         max(matches, key=lambda match: len(match[0]))[1]["active"] = True
-    return {"nav_items": items, "business": business}
+    return {
+        "nav_items": [item for item in items if not item["account"]],
+        "account_items": [item for item in items if item["account"]],
+        "business": business,
+    }

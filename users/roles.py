@@ -65,6 +65,10 @@ NAVIGATION_SECTIONS: dict[str, tuple[str, ...]] = {
     "invoice-list": ("payment-list",),
 }
 
+# Shown in the account menu (under the user's name) rather than in the bar: visited rarely, and the bar
+# must fit a 1280-1440 px screen.
+ACCOUNT_MENU = frozenset({"events:exceptions", "users:settings"})
+
 # (label, url name, roles) for the top navigation, in order.
 NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Dashboard", "dashboard", (Role.OWNER,)),

@@ -401,6 +401,8 @@ def payment_record(
     nothing applied). A void invoice refuses it like any payment (the caller tells the office)."""
     if method not in Payment.Method.values or method == Payment.Method.CREDIT:
         raise ApplicationError("Choose how the customer paid.", field="method")
+    if method == Payment.Method.ONLINE and stripe_session_id is None:
+        raise ApplicationError("Online payments are recorded by the card processor.", field="method")
     amount = money_field(amount, "amount", positive=True)
     reference = " ".join((reference or "").split())[:100]
     if method == Payment.Method.CHECK and not reference:

@@ -92,7 +92,7 @@ def test_a_technician_builds_three_options_the_customer_signs_and_cash_is_collec
         ("Best", "Tankless gas heater, installed", "3450"),
     ):
         option = page.locator(".est-option", has=page.locator(f"input[name=name][value='{name}']"))
-        option.get_by_label("Add a line").fill(what)
+        option.get_by_role("combobox", name="Add a line").fill(what)
         option.locator("input[name=unit_price]").fill(price)
         option.get_by_role("button", name="Add", exact=True).click()
         expect(page.locator(".est-option", has_text=what)).to_be_visible()

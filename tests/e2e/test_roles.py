@@ -18,7 +18,8 @@ HOMES = {
     Role.OFFICE: {
         "path": "/customers/",
         "heading": "Customers",
-        "nav": {"Customers", "Jobs", "Dispatch", "Exceptions"},  # a small shop's office also dispatches
+        "nav": {"Customers", "Jobs", "Dispatch"},  # a small shop's office also dispatches
+        "account": {"Exceptions"},
     },
     Role.DISPATCHER: {"path": "/dispatch/", "heading": "Dispatch board", "nav": {"Customers", "Dispatch"}},
     Role.TECHNICIAN: {"path": "/my-day/", "heading": "Today's visits", "nav": {"My day"}},
@@ -61,6 +62,10 @@ def test_each_role_logs_in_lands_on_its_home_with_its_own_navigation_and_logs_ou
     shown = {label.strip() for label in shown}
     assert home["nav"] <= shown, f"{role} is missing links: {home['nav'] - shown}"
     assert not (shown & FORBIDDEN[role]), f"{role} sees links it should not: {shown & FORBIDDEN[role]}"
+    account = {t.strip() for t in page.locator(".account-menu a").all_text_contents()}
+    assert home.get("account", set()) <= account, f"{role}'s account menu misses {home['account'] - account}"
+    assert not (account & FORBIDDEN[role]), f"{role}'s account menu has {account & FORBIDDEN[role]}"
+    shown |= account
     assert shown <= ALL_NAV_LABELS
     active = nav.locator("a[aria-current=page]")
     if role == Role.OWNER:
@@ -70,6 +75,9 @@ def test_each_role_logs_in_lands_on_its_home_with_its_own_navigation_and_logs_ou
 
     screenshot_both(page, f"home-{role}")
 
+    menu = page.locator("details.account > summary")
+    if menu.count():  # the account menu holds Log out for the roles that have one
+        menu.click()
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(f"{live_server.url}/accounts/login/")
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
