@@ -71,7 +71,7 @@ class EstimateFilter(django_filters.FilterSet):
         label="Technician",
         empty_label="Any technician",
     )
-    min_amount = django_filters.NumberFilter(method="at_least", label="An option of at least $")
+    min_amount = django_filters.NumberFilter(method="at_least", label="Option total at least $")
 
     class Meta:
         model = Estimate
@@ -107,7 +107,9 @@ def estimate_list(*, user, data) -> EstimateFilter:
 
 
 def estimate_totals(qs: QuerySet[Estimate]) -> dict:
-    """Accepted value and count by state, for the list's summary."""
+    """Accepted value and count by state, for the list's summary (on the filtered estimates themselves:
+    the list's own query joins the options to count them, which would count each estimate once per option)."""
+    qs = Estimate.objects.filter(pk__in=qs.values("pk"))
     by_state = dict(qs.order_by().values_list("state").annotate(n=Count("pk")).values_list("state", "n"))
     accepted = qs.filter(state=Estimate.State.ACCEPTED).aggregate(total=Sum("accepted_total"))["total"]
     decided = by_state.get("accepted", 0) + by_state.get("declined", 0)

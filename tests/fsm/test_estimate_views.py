@@ -127,3 +127,8 @@ def test_the_technician_on_the_job_presents_it_and_the_customer_signs(
     estimate.refresh_from_db()
     assert estimate.state == Estimate.State.ACCEPTED and estimate.accepted_in_person
     assert estimate.job.invoices.get().lines.get().name == "Tankless, 10-year labour warranty"
+
+
+def test_the_summary_counts_each_estimate_once(client_for, office, estimate):
+    page = client_for(office).get("/estimates/")
+    assert b"1 draft" in page.content  # three options do not make three estimates
