@@ -88,6 +88,8 @@ def invoice_list(*, data) -> InvoiceFilter:
 
 
 def invoice_totals(qs: QuerySet[Invoice]) -> dict:
+    """On the filtered invoices themselves (a technician filter joins the visits: one row per visit)."""
+    qs = Invoice.objects.filter(pk__in=qs.values("pk"))
     live = qs.exclude(state__in=[Invoice.State.DRAFT, Invoice.State.VOID]).order_by()
     sums = live.aggregate(total=Sum("total"), paid=Sum("amount_paid"))
     today = timezone.localdate(timezone.now(), Business.current().tzinfo)
@@ -172,6 +174,7 @@ def payment_list(*, data) -> PaymentFilter:
 
 
 def payment_totals(qs: QuerySet[Payment]) -> dict:
+    qs = Payment.objects.filter(pk__in=qs.values("pk"))
     rows = qs.order_by().values_list("method").annotate(total=Sum("amount"), n=Count("pk"))
     by_method = [(Payment.Method(m).label, total, n) for m, total, n in rows]
     return {"by_method": by_method, "total": sum((t for _, t, _ in by_method), 0)}
