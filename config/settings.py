@@ -359,5 +359,7 @@ LOGGING = {
         "faker": {"level": "WARNING"},
         "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},  # its progress ("Step 1 - Fetching...") is INFO, once per PDF
+        "fontTools": {"level": "WARNING"},
     },
 }
