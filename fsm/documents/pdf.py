@@ -1,8 +1,8 @@
 """Estimates and invoices as PDF (common.pdf.render_pdf: WeasyPrint, local files only)."""
 
-from common.pdf import render_pdf
 from django.conf import settings
 
+from common.pdf import render_pdf
 from users.models import Business
 
 from ..estimates.models import Estimate
