@@ -1,0 +1,121 @@
+"""The ledger: a chart of accounts and double-entry journal entries posted by the work itself.
+
+An entry's lines always balance (debits = credits), a posted entry is never changed (a correction is a
+reversing entry linked to the original), and each milestone posts at most once (a unique idempotency
+key). `finance.services` is the one way in; `finance.subscribers` turns fsm's money milestones into
+entries.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Account(models.Model):
+    class Kind(models.TextChoices):
+        ASSET = "asset", "Asset"
+        LIABILITY = "liability", "Liability"
+        EQUITY = "equity", "Equity"
+        REVENUE = "revenue", "Revenue"
+        EXPENSE = "expense", "Expense"
+
+    DEBIT_NORMAL = (Kind.ASSET, Kind.EXPENSE)
+
+    code = models.CharField(max_length=12, unique=True)
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    role = models.SlugField(
+        max_length=40,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="What the posting rules look it up by (ar, cash, sales_tax, ...); empty for the owner's.",
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def debit_normal(self) -> bool:
+        return self.kind in self.DEBIT_NORMAL
+
+
+class JournalEntry(models.Model):
+    """One balanced posting. Never updated or deleted once written: a mistake gets a reversing entry."""
+
+    date = models.DateField(db_index=True)
+    memo = models.CharField(max_length=300)
+    source = models.CharField(
+        max_length=60, help_text="The milestone or document: invoice.issued, manual, ..."
+    )
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    event_id = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="The milestone that caused it."
+    )
+    invoice_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    customer_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    posted_at = models.DateTimeField(auto_now_add=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        verbose_name_plural = "journal entries"
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.memo}"
+
+
+class JournalLine(models.Model):
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
+    debit = models.DecimalField(**MONEY, default=Decimal("0.00"))
+    credit = models.DecimalField(**MONEY, default=Decimal("0.00"))
+    customer_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    job_id = models.PositiveBigIntegerField(null=True, blank=True)
+    invoice_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(debit__gt=0) & Q(credit=0)) | (Q(credit__gt=0) & Q(debit=0)),
+                name="journal_line_one_side_positive",
+            )
+        ]
+        indexes = [models.Index(fields=["account", "entry"])]
+
+    def __str__(self) -> str:
+        return f"{self.account.code} Dr {self.debit} Cr {self.credit}"
+
+
+class PeriodLock(models.Model):
+    """A closed month: nothing posts into it (a late document posts on the first open day)."""
+
+    month = models.DateField(unique=True, help_text="The first day of the locked month.")
+    locked_at = models.DateTimeField(auto_now_add=True)
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%B %Y} locked"

@@ -44,5 +44,6 @@ def test_the_nav_marks_the_section_a_page_belongs_to(rf, owner, path, active):
 
     request = rf.get(path)
     request.user = owner
-    items = navigation(request)["nav_items"]
+    context = navigation(request)
+    items = context["nav_items"] + context["account_items"]  # Settings and Exceptions: the account menu
     assert [item["label"] for item in items if item["active"]] == [active]

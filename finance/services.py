@@ -1,0 +1,204 @@
+"""The one way into the ledger. Every entry is checked before it is written, in one transaction:
+
+- at least two lines, each with a positive debit or a positive credit (never both, never zero), at most two
+  decimals, on an active account;
+- debits equal credits;
+- not dated more than a year ahead;
+- not in a locked month: a document posts on the first open day after it, with its own date in the memo;
+- once per idempotency key: posting the same key again returns the first entry and writes nothing.
+
+A posted entry is never changed; `entry_reverse` writes the mirror entry linked to it.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from common import money
+from common.errors import ApplicationError
+from users.models import Business
+
+from .models import Account, JournalEntry, JournalLine, PeriodLock
+
+ZERO = Decimal("0.00")
+FUTURE_LIMIT = timedelta(days=366)
+
+
+@dataclass(frozen=True)
+class LineIn:
+    account: Account | str  # an Account, or an account role ("ar", "cash", ...)
+    debit: Decimal = ZERO
+    credit: Decimal = ZERO
+    customer_id: int | None = None
+    job_id: int | None = None
+    invoice_id: int | None = None
+
+
+@dataclass
+class EntryIn:
+    date: date
+    memo: str
+    source: str
+    key: str
+    lines: list[LineIn] = field(default_factory=list)
+    event_id: int | None = None
+    invoice_id: int | None = None
+    customer_id: int | None = None
+    reverses: JournalEntry | None = None
+
+
+def account_for(role: str) -> Account:
+    try:
+        return Account.objects.get(role=role)
+    except Account.DoesNotExist:
+        raise ApplicationError(
+            f"The chart of accounts has no account for {role!r}.", field="account"
+        ) from None
+
+
+def today() -> date:
+    return timezone.localdate(timezone.now(), Business.current().tzinfo)
+
+
+def entry_post(entry: EntryIn, *, actor=None) -> JournalEntry:
+    """Check and write one entry (see the module docstring); the same key twice writes it once."""
+    existing = JournalEntry.objects.filter(idempotency_key=entry.key).first()
+    if existing is not None:
+        return existing
+    lines = _checked_lines(entry.lines)
+    if entry.date > today() + FUTURE_LIMIT:
+        raise ApplicationError("The date is more than a year ahead.", field="date")
+    memo = " ".join(entry.memo.split())[:300]
+    try:
+        with transaction.atomic():
+            posting_date = _open_date(entry.date)
+            if posting_date != entry.date:
+                memo = f"{memo} (dated {entry.date:%b %-d, %Y}; that month is locked)"[:300]
+            made = JournalEntry.objects.create(
+                date=posting_date,
+                memo=memo,
+                source=entry.source,
+                idempotency_key=entry.key,
+                event_id=entry.event_id,
+                invoice_id=entry.invoice_id,
+                customer_id=entry.customer_id,
+                reverses=entry.reverses,
+                posted_by=actor if actor is not None and actor.is_authenticated else None,
+            )
+            JournalLine.objects.bulk_create(
+                JournalLine(
+                    entry=made,
+                    account=account,
+                    debit=line.debit,
+                    credit=line.credit,
+                    customer_id=line.customer_id,
+                    job_id=line.job_id,
+                    invoice_id=line.invoice_id,
+                )
+                for line, account in lines
+            )
+    except IntegrityError:
+        found = JournalEntry.objects.filter(idempotency_key=entry.key).first()
+        if found is None:
+            raise
+        return found  # a concurrent delivery of the same milestone posted it first
+    return made
+
+
+def _checked_lines(lines: list[LineIn]) -> list[tuple[LineIn, Account]]:
+    if len(lines) < 2:
+        raise ApplicationError("An entry needs at least two lines.", field="lines")
+    checked, debits, credits = [], ZERO, ZERO
+    for i, line in enumerate(lines):
+        try:
+            debit, credit = money.to_money(line.debit), money.to_money(line.credit)
+        except money.MoneyError as error:
+            raise ApplicationError(str(error), field=f"lines[{i}]") from None
+        if (debit > 0) == (credit > 0) or debit < 0 or credit < 0:
+            raise ApplicationError(
+                "Each line is a positive debit or a positive credit, not both and not zero.",
+                field=f"lines[{i}]",
+            )
+        account = line.account if isinstance(line.account, Account) else account_for(line.account)
+        if not account.active:
+            raise ApplicationError(f"{account} is inactive: post to another account.", field=f"lines[{i}]")
+        checked.append(
+            (
+                LineIn(
+                    account.role or account.code,
+                    debit,
+                    credit,
+                    line.customer_id,
+                    line.job_id,
+                    line.invoice_id,
+                ),
+                account,
+            )
+        )
+        debits, credits = debits + debit, credits + credit
+    if debits != credits:
+        raise ApplicationError(
+            f"The entry does not balance: debits {money.format_money(debits)}, credits "
+            f"{money.format_money(credits)}.",
+            field="lines",
+        )
+    return checked
+
+
+def _open_date(day: date) -> date:
+    """`day`, or the first day after the locked months that cover it."""
+    month = day.replace(day=1)
+    locked = set(PeriodLock.objects.filter(month__gte=month).values_list("month", flat=True))
+    while month in locked:
+        month = (month + timedelta(days=32)).replace(day=1)
+    return day if month == day.replace(day=1) else month
+
+
+def entry_reverse(*, entry: JournalEntry, key: str, memo: str, date_: date | None = None, actor=None):
+    """The mirror of `entry` (debits and credits swapped), linked to it; once per key."""
+    lines = [
+        LineIn(
+            account=line.account,
+            debit=line.credit,
+            credit=line.debit,
+            customer_id=line.customer_id,
+            job_id=line.job_id,
+            invoice_id=line.invoice_id,
+        )
+        for line in entry.lines.select_related("account")
+    ]
+    made = entry_post(
+        EntryIn(
+            date=date_ or today(),
+            memo=memo,
+            source="reversal",
+            key=key,
+            lines=lines,
+            invoice_id=entry.invoice_id,
+            customer_id=entry.customer_id,
+            reverses=entry,
+        ),
+        actor=actor,
+    )
+    return made
+
+
+def trial_balance() -> dict[str, Decimal]:
+    """Debits minus credits per account code (for tests and reports)."""
+    from django.db.models import Sum
+
+    rows = JournalLine.objects.values("account__code").annotate(d=Sum("debit"), c=Sum("credit"))
+    return {row["account__code"]: (row["d"] or ZERO) - (row["c"] or ZERO) for row in rows}
+
+
+def balance_of(role: str) -> Decimal:
+    """The account's balance on its normal side (an asset's debit balance, a liability's credit one)."""
+    from django.db.models import Sum
+
+    account = account_for(role)
+    sums = JournalLine.objects.filter(account=account).aggregate(d=Sum("debit"), c=Sum("credit"))
+    net = (sums["d"] or ZERO) - (sums["c"] or ZERO)
+    return net if account.debit_normal else -net
