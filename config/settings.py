@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "axes",
     "csp",
+    "pgtrigger",
     "users",
     "customers",
     "events",

@@ -8,6 +8,7 @@ entries.
 
 from decimal import Decimal
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -77,6 +78,9 @@ class JournalEntry(models.Model):
     class Meta:
         ordering = ["-date", "-pk"]
         verbose_name_plural = "journal entries"
+        triggers = [
+            pgtrigger.Protect(name="journal_entry_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
 
     def __str__(self) -> str:
         return f"{self.date} {self.memo}"
@@ -100,6 +104,26 @@ class JournalLine(models.Model):
             )
         ]
         indexes = [models.Index(fields=["account", "entry"])]
+        triggers = [
+            pgtrigger.Protect(name="journal_line_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            # Checked at COMMIT (a deferred constraint trigger): by then all the entry's lines are written.
+            pgtrigger.Trigger(
+                name="journal_entry_balances",
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                timing=pgtrigger.Deferred,
+                declare=[("debits", "numeric"), ("credits", "numeric")],
+                func="""
+                    SELECT COALESCE(SUM(debit), 0), COALESCE(SUM(credit), 0) INTO debits, credits
+                      FROM finance_journalline WHERE entry_id = NEW.entry_id;
+                    IF debits <> credits THEN
+                        RAISE EXCEPTION 'journal entry % does not balance: debits %, credits %',
+                            NEW.entry_id, debits, credits;
+                    END IF;
+                    RETURN NULL;
+                """,
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account.code} Dr {self.debit} Cr {self.credit}"

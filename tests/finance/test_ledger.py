@@ -36,6 +36,8 @@ def customer(business, office):
 
 
 def test_the_default_chart_is_there(db):
+    ledger.chart_install()  # what migration 0002 did (a flush by another test may have emptied it)
+    assert ledger.chart_install() == 0  # twice is the same as once
     roles = set(Account.objects.exclude(role=None).values_list("role", flat=True))
     assert {"cash", "undeposited", "card_clearing", "bank", "ar", "sales_tax", "customer_credit"} <= roles
     assert Account.objects.get(role="ar").kind == "asset"
@@ -61,6 +63,7 @@ def test_a_bad_entry_is_refused_and_nothing_posted(business, lines, message):
 
 
 def test_inactive_accounts_and_far_future_dates_are_refused(business):
+    ledger.chart_install()
     Account.objects.filter(role="bank").update(active=False)
     good = [LineIn("cash", debit=D("5")), LineIn("bank", credit=D("5"))]
     with pytest.raises(ApplicationError, match="inactive"):
@@ -130,3 +133,50 @@ def test_a_void_delivered_before_its_issue_waits_for_it(customer, office):
     deliver()
     assert JournalEntry.objects.count() == 2 and sum(ledger.trial_balance().values()) == 0
     assert ledger.balance_of("ar") == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_refuses_changes_to_posted_lines_and_unbalanced_entries(require_postgres, business):
+    from django.db import connection, transaction
+    from django.db.utils import DatabaseError
+
+    entry = ledger.entry_post(
+        EntryIn(
+            date=ledger.today(),
+            memo="Opening cash",
+            source="manual",
+            key="open",
+            lines=[LineIn("cash", debit=D("100")), LineIn("equity", credit=D("100"))],
+        )
+    )
+    line = entry.lines.first()
+    for sql in (
+        f"UPDATE finance_journalline SET debit = 999 WHERE id = {line.pk}",
+        f"DELETE FROM finance_journalline WHERE id = {line.pk}",
+        f"UPDATE finance_journalentry SET memo = 'changed' WHERE id = {entry.pk}",
+        f"DELETE FROM finance_journalentry WHERE id = {entry.pk}",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="Cannot"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql)
+    cash = Account.objects.get(role="cash").pk
+    # one line alone, written behind the service's back
+    with (
+        pytest.raises(DatabaseError, match="does not balance"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO finance_journalentry (date, memo, source, idempotency_key, posted_at) "
+            "VALUES (CURRENT_DATE, 'raw', 'manual', 'raw-1', now()) RETURNING id"
+        )
+        raw = cursor.fetchone()[0]
+        cursor.execute(
+            "INSERT INTO finance_journalline (entry_id, account_id, debit, credit) VALUES (%s, %s, 5, 0)",
+            [raw, cash],
+        )
+    assert not JournalEntry.objects.filter(idempotency_key="raw-1").exists()  # rolled back at commit
+    assert JournalLine.objects.get(pk=line.pk).debit == D("100.00")
