@@ -94,6 +94,9 @@ class JournalLine(models.Model):
     customer_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
     job_id = models.PositiveBigIntegerField(null=True, blank=True)
     invoice_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    lead_id = models.PositiveBigIntegerField(
+        null=True, blank=True, db_index=True, help_text="The crm lead the job came from: revenue by source."
+    )
 
     class Meta:
         ordering = ["pk"]

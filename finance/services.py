@@ -10,7 +10,7 @@
 A posted entry is never changed; `entry_reverse` writes the mirror entry linked to it.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -35,6 +35,7 @@ class LineIn:
     customer_id: int | None = None
     job_id: int | None = None
     invoice_id: int | None = None
+    lead_id: int | None = None
 
 
 @dataclass
@@ -113,6 +114,7 @@ def entry_post(entry: EntryIn, *, actor=None) -> JournalEntry:
                     customer_id=line.customer_id,
                     job_id=line.job_id,
                     invoice_id=line.invoice_id,
+                    lead_id=line.lead_id,
                 )
                 for line, account in lines
             )
@@ -142,17 +144,7 @@ def _checked_lines(lines: list[LineIn]) -> list[tuple[LineIn, Account]]:
         if not account.active:
             raise ApplicationError(f"{account} is inactive: post to another account.", field=f"lines[{i}]")
         checked.append(
-            (
-                LineIn(
-                    account.role or account.code,
-                    debit,
-                    credit,
-                    line.customer_id,
-                    line.job_id,
-                    line.invoice_id,
-                ),
-                account,
-            )
+            (replace(line, account=account.role or account.code, debit=debit, credit=credit), account)
         )
         debits, credits = debits + debit, credits + credit
     if debits != credits:
@@ -183,6 +175,7 @@ def entry_reverse(*, entry: JournalEntry, key: str, memo: str, date_: date | Non
             customer_id=line.customer_id,
             job_id=line.job_id,
             invoice_id=line.invoice_id,
+            lead_id=line.lead_id,
         )
         for line in entry.lines.select_related("account")
     ]

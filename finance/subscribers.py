@@ -48,6 +48,7 @@ def _refs(data: dict) -> dict:
         "customer_id": data["customer_id"],
         "invoice_id": data["invoice_id"],
         "job_id": data.get("job_id"),
+        "lead_id": data.get("origin_lead_id"),
     }
 
 
