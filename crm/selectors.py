@@ -315,6 +315,14 @@ class Speed:
         return _percentile(self.seconds, 90)
 
     @property
+    def median_minutes(self) -> float | None:
+        return None if self.median is None else round(self.median / 60, 1)
+
+    @property
+    def p90_minutes(self) -> float | None:
+        return None if self.p90 is None else round(self.p90 / 60, 1)
+
+    @property
     def fast_pct(self) -> float | None:
         fast = sum(1 for s in self.seconds if s <= FAST_RESPONSE.total_seconds())
         return round(100 * fast / self.leads, 1) if self.leads else None
