@@ -259,7 +259,9 @@ def lead_cards(period: Period, prev: Period, tz) -> tuple[Card, Card, Card]:
 def _sources_card(period: Period, now: list, before: list) -> Card:
     dates = _period_params(period, "arrived")
     rows = [r for r in now if r.leads]
-    chart = _chart("doughnut", [r.label for r in rows], _dataset("Leads", [r.leads for r in rows]))
+    chart = _chart(
+        "bar", [r.label for r in rows], _dataset("Leads", [r.leads for r in rows]), horizontal=True
+    )
     total, prior = _totals(now), _totals(before)
     figures = [
         Figure("Leads", total.leads, prior.leads, url=_link("crm:list", **dates), testid="leads-total"),

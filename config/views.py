@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from events.models import Delivery, WorkerHeartbeat
+from events.models import Delivery, Event, WorkerHeartbeat
+from messaging import outbox
 from users.access import public, role_required
 from users.roles import HOME_URL_NAMES, Role
 
@@ -44,6 +45,10 @@ def dashboard(request):
         "previous": period.previous(),
         "cards": owner_dashboard.owner_dashboard(period, tz),
         "failed_deliveries": Delivery.objects.filter(status=Delivery.Status.FAILED).count(),
+        # A message's delivery steps (sent, failed ...) are shown as its state on its one row.
+        "recent": Event.objects.exclude(code__in=outbox.OUTCOME_CODES)
+        .select_related("actor")
+        .order_by("-occurred_at", "-pk")[:12],
     }
     return render(request, "dashboard/owner.html", context, status=400 if form.errors else 200)
 

@@ -42,7 +42,9 @@
     const unit = spec.unit || "";
     const horizontal = Boolean(spec.horizontal);
     const valueAxis = { beginAtZero: true, ticks: { callback: (v) => label(unit, v), maxTicksLimit: 6 } };
-    const categoryAxis = { ticks: { autoSkip: true, maxRotation: 0, maxTicksLimit: 8 }, grid: { display: false } };
+    // every source or technician named on a horizontal chart; days thinned out on a time axis
+    const ticks = horizontal ? { autoSkip: false } : { autoSkip: true, maxRotation: 0, maxTicksLimit: 8 };
+    const categoryAxis = { ticks, grid: { display: false } };
     const round = spec.type === "doughnut";
     return {
       responsive: true,
@@ -51,7 +53,11 @@
       indexAxis: horizontal ? "y" : "x",
       interaction: { mode: "index", intersect: false },
       plugins: {
-        legend: { position: "bottom", labels: { boxWidth: 12, usePointStyle: true } },
+        legend: {
+          display: spec.datasets.length > 1 || round,
+          position: "bottom",
+          labels: { boxWidth: 12, usePointStyle: true },
+        },
         tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${label(unit, ctx.raw)}` } },
       },
       scales: round ? {} : horizontal ? { x: valueAxis, y: categoryAxis } : { x: categoryAxis, y: valueAxis },
@@ -65,8 +71,8 @@
     const box = canvas.closest(".chart-box");
     if (spec.horizontal) {
       // a bar per label, each readable: the box grows with the labels (CSSOM, which the CSP allows)
-      const bars = spec.labels.length * Math.max(spec.datasets.length, 1);
-      box.style.height = `${Math.max(200, 60 + bars * 14)}px`;
+      const perLabel = Math.max(24, spec.datasets.length * 12 + 8);
+      box.style.height = `${Math.max(200, 70 + spec.labels.length * perLabel)}px`;
     }
     const data = { labels: spec.labels, datasets: spec.datasets.map((set, i) => dataset(spec, set, i)) };
     canvas.chart = new window.Chart(canvas, { type: spec.type, data, options: options(spec) });
