@@ -43,7 +43,7 @@
     const horizontal = Boolean(spec.horizontal);
     const valueAxis = { beginAtZero: true, ticks: { callback: (v) => label(unit, v), maxTicksLimit: 6 } };
     // every source or technician named on a horizontal chart; days thinned out on a time axis
-    const ticks = horizontal ? { autoSkip: false } : { autoSkip: true, maxRotation: 0, maxTicksLimit: 8 };
+    const ticks = horizontal ? { autoSkip: false } : { autoSkip: true, maxRotation: 0, maxTicksLimit: window.innerWidth < 600 ? 4 : 8 };
     const categoryAxis = { ticks, grid: { display: false } };
     const round = spec.type === "doughnut";
     return {
