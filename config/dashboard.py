@@ -437,11 +437,12 @@ def _running(by_day: dict[date, Decimal], period: Period) -> list[str]:
 
 
 def technician_revenue(period: Period) -> list[tuple[User | None, Decimal]]:
-    """Each job's posted revenue split evenly between the technicians on its visits (jobs without one:
-    None). Two queries whatever the number of jobs."""
+    """Each job's posted revenue split evenly between the technicians on its visits (None: jobs without
+    one, and invoices on no job). Two queries whatever the number of jobs."""
     by_job = ledger.revenue_by_job(start=period.start, end=period.end)
     crews: dict[int, set[int]] = {}
-    through = Visit.technicians.through.objects.filter(visit__job_id__in=list(by_job)).exclude(
+    jobs = [job_id for job_id in by_job if job_id is not None]
+    through = Visit.technicians.through.objects.filter(visit__job_id__in=jobs).exclude(
         visit__state=Visit.State.CANCELED
     )
     for job_id, user_id in through.values_list("visit__job_id", "user_id"):

@@ -282,6 +282,7 @@ def _add_revenue(rows: dict[str, dict], *, start: date, end: date) -> None:
     """Revenue posted in [start, end] (finance's ledger) on the jobs leads became, whenever the lead came:
     one query for the ledger, one for those leads' source and campaign."""
     revenue = revenue_by_lead(start=start, end=end)
+    revenue.pop(None, None)  # work that came from no lead
     if not revenue:
         return
     leads = Lead.objects.filter(pk__in=list(revenue)).values_list(

@@ -31,13 +31,8 @@ def _net(row: dict) -> Decimal:
     return (row["c"] or ZERO) - (row["d"] or ZERO)
 
 
-def _net_by(field: str, *, start: date, end: date) -> dict[int, Decimal]:
-    rows = (
-        revenue_lines(start=start, end=end)
-        .filter(**{f"{field}__isnull": False})
-        .values(field)
-        .annotate(c=Sum("credit"), d=Sum("debit"))
-    )
+def _net_by(field: str, *, start: date, end: date) -> dict[int | None, Decimal]:
+    rows = revenue_lines(start=start, end=end).values(field).annotate(c=Sum("credit"), d=Sum("debit"))
     return {row[field]: _net(row) for row in rows}
 
 
@@ -46,11 +41,13 @@ def revenue_total(*, start: date, end: date) -> Decimal:
 
 
 def revenue_by_lead(*, start: date, end: date) -> dict[int, Decimal]:
-    """Posted revenue of the jobs each crm lead became (lines carry the job's origin lead)."""
+    """Posted revenue of the jobs each crm lead became (lines carry the job's origin lead); None: the
+    revenue of work that came from no lead."""
     return _net_by("lead_id", start=start, end=end)
 
 
-def revenue_by_job(*, start: date, end: date) -> dict[int, Decimal]:
+def revenue_by_job(*, start: date, end: date) -> dict[int | None, Decimal]:
+    """Posted revenue per job; None: invoices on no job."""
     return _net_by("job_id", start=start, end=end)
 
 

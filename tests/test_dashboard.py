@@ -38,7 +38,7 @@ def web_source(db):
 @pytest.fixture
 def spring_campaign(web_source):
     return Campaign.objects.create(
-        name="Spring AC tune-up", source=web_source, utm_campaign="spring-ac", cost="1500.00",
+        name="Spring AC tune-up", source=web_source, utm_campaign="spring-ac", cost=D("1500.00"),
         starts_on=date(2026, 1, 1),
     )  # fmt: skip
 
@@ -159,7 +159,7 @@ def test_the_page_shows_each_figure_with_its_link_and_chart(shop, owner, client_
         assert f'data-chart="chart-{chart}"' in body and f'id="chart-{chart}"' in body
     assert 'data-testid="revenue"' in body and "$600.00" in body
     assert "/invoices/?overdue=on" in body and "/payments/?received_from=" in body
-    assert f"/leads/?source={shop['google'].pk}&amp;arrived_from=" in body
+    assert f"/leads/list/?source={shop['google'].pk}&amp;arrived_from=" in body
     assert "vendor/chartjs/chart.umd.min.js" in body
 
 
