@@ -15,6 +15,7 @@ from crm.models import Campaign, Lead, Source
 from crm.selectors import attribution_report, campaign_cost
 from crm.services import LeadIn, lead_capture, lead_mark_contacted
 from fsm.estimates import services as estimates
+from fsm.estimates.models import Estimate
 from fsm.invoices import services as invoices
 from fsm.invoices.models import Invoice
 from tests.finance.test_ledger import deliver
@@ -211,3 +212,18 @@ def test_the_query_count_does_not_grow_with_the_data(shop, owner, client_for, of
     with CaptureQueriesContext(connection) as after:
         client.get(reverse("dashboard"))
     assert len(after) == len(before), [q["sql"] for q in after.captured_queries]
+
+
+def test_the_figures_link_to_the_records_behind_them(shop, week, business, owner, client_for):
+    figures = _figures(owner_dashboard(week, business.tzinfo))
+    client = client_for(owner)
+    overdue = client.get(figures["ar-overdue"].url).content.decode()
+    paid, late = Invoice.objects.get(total=D("541.25")), Invoice.objects.get(total=D("108.25"))
+    assert late.number in overdue and paid.number not in overdue
+    closed = client.get(figures["est-close"].url).content.decode()
+    won, lost = (Estimate.objects.get(state=state) for state in ("accepted", "declined"))
+    assert won.number in closed and lost.number not in closed
+    card = owner_dashboard(week, business.tzinfo)["speed"]
+    google_url = next(url for speed, url in card.rows if speed.label == "Google LSA")
+    google = client.get(google_url).content.decode()
+    assert "Lead 9" in google and "Lead 0" not in google
