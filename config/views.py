@@ -1,7 +1,5 @@
 """Wiring-level pages: the role router, the owner's dashboard and the health check."""
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
@@ -11,12 +9,12 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from customers.models import Customer, Property
 from events.models import Delivery, Event, WorkerHeartbeat
 from messaging import outbox
 from users.access import public, role_required
-from users.models import User
 from users.roles import HOME_URL_NAMES, Role
+
+from . import dashboard as owner_dashboard
 
 
 @public
@@ -32,20 +30,27 @@ def home(request):
 
 @role_required(Role.OWNER)
 def dashboard(request):
-    week_ago = timezone.now() - timedelta(days=7)
-    customers = Customer.objects.active()
+    """The owner's figures for a range beside the previous range of equal length (config/dashboard.py)."""
+    tz = request.business.tzinfo
+    today = timezone.localdate(timezone.now(), tz)
+    form = owner_dashboard.RangeForm(request.GET or None, initial={"range": "this_month"})
+    choice, start, end = "this_month", None, None
+    if form.is_bound and form.is_valid():
+        choice = form.cleaned_data["range"] or "this_month"
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    period = owner_dashboard.period_for(choice, today, start, end)
     context = {
-        "customers_total": customers.count(),
-        "customers_new": customers.filter(created_at__gte=week_ago).count(),
-        "properties_total": Property.objects.filter(customer__merged_into__isnull=True).count(),
-        "technicians": User.objects.filter(groups__name=Role.TECHNICIAN, is_active=True).count(),
+        "form": form,
+        "period": period,
+        "previous": period.previous(),
+        "cards": owner_dashboard.owner_dashboard(period, tz),
         "failed_deliveries": Delivery.objects.filter(status=Delivery.Status.FAILED).count(),
         # A message's delivery steps (sent, failed ...) are shown as its state on its one row.
         "recent": Event.objects.exclude(code__in=outbox.OUTCOME_CODES)
         .select_related("actor")
         .order_by("-occurred_at", "-pk")[:12],
     }
-    return render(request, "dashboard/owner.html", context)
+    return render(request, "dashboard/owner.html", context, status=400 if form.errors else 200)
 
 
 @public

@@ -10,6 +10,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from finance.selectors import revenue_by_lead
 from users.models import User
 from users.roles import STAFF_ROLES, Role
 
@@ -116,6 +117,10 @@ AGES = {
 }
 
 
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
 class LeadFilter(django_filters.FilterSet):
     """Every filter has its own label: a method filter (age) would otherwise read "[invalid name]"."""
 
@@ -138,10 +143,34 @@ class LeadFilter(django_filters.FilterSet):
     age = django_filters.ChoiceFilter(
         choices=AGE_CHOICES, method="by_age", empty_label="Any age", label="Age"
     )
+    arrived_from = django_filters.DateFilter(
+        field_name="arrived_at", lookup_expr="date__gte", label="Arrived from", widget=DateInput
+    )
+    arrived_to = django_filters.DateFilter(
+        field_name="arrived_at", lookup_expr="date__lte", label="Arrived until", widget=DateInput
+    )
+    booked = django_filters.BooleanFilter(
+        method="ever_booked", label="Ever booked", widget=forms.CheckboxInput
+    )
 
     class Meta:
         model = Lead
-        fields = ["q", "state", "source", "campaign", "assigned_to", "service", "age"]
+        fields = [
+            "q",
+            "state",
+            "source",
+            "campaign",
+            "assigned_to",
+            "service",
+            "age",
+            "arrived_from",
+            "arrived_to",
+            "booked",
+        ]
+
+    def ever_booked(self, queryset, name, value):
+        """Booked at some point (what the report's and the dashboard's "booked" count)."""
+        return queryset.filter(BOOKED) if value else queryset
 
     def search(self, queryset, name, value):
         from customers.models import Customer
@@ -168,11 +197,13 @@ def lead_list(*, user, data) -> LeadFilter:
 # --- Attribution report ------------------------------------------------------------------------------
 
 FAST_RESPONSE = timedelta(minutes=5)
+BOOKED = Q(booked_at__isnull=False) | Q(state__in=[Lead.State.BOOKED, Lead.State.WON])
 
 
 @dataclass
 class ReportRow:
     label: str
+    key: int | None = None  # the source's or the campaign's id (for links)
     leads: int = 0
     contacted_fast: int = 0
     booked: int = 0
@@ -191,6 +222,11 @@ class ReportRow:
     @property
     def cost_per_booked(self) -> Decimal | None:
         return (self.cost / self.booked).quantize(Decimal("0.01")) if self.booked and self.cost else None
+
+    @property
+    def roi(self) -> Decimal | None:
+        """Posted revenue per dollar spent (2.5 = $2.50 back for each $1)."""
+        return (self.won_revenue / self.cost).quantize(Decimal("0.01")) if self.cost else None
 
 
 def campaign_cost(campaign: Campaign, start: date, end: date) -> Decimal:
@@ -217,9 +253,7 @@ def attribution_report(*, start: date, end: date, tz) -> dict[str, list[ReportRo
             "pk",
             filter=Q(first_response_at__isnull=False, first_response_at__lte=F("arrived_at") + FAST_RESPONSE),
         ),
-        "booked": Count(
-            "pk", filter=Q(booked_at__isnull=False) | Q(state__in=[Lead.State.BOOKED, Lead.State.WON])
-        ),
+        "booked": Count("pk", filter=BOOKED),
         "won": Count("pk", filter=Q(state=Lead.State.WON)),
     }
     rows: dict[str, dict] = {"source": {}, "campaign": {}}
@@ -227,6 +261,7 @@ def attribution_report(*, start: date, end: date, tz) -> dict[str, list[ReportRo
         for g in leads.order_by().values(f"{key}_id", label_field).annotate(**aggregates):
             rows[key][g[f"{key}_id"]] = ReportRow(
                 label=g[label_field] or "(no campaign)",
+                key=g[f"{key}_id"],
                 leads=g["n"],
                 contacted_fast=g["fast"],
                 booked=g["booked"],
@@ -236,7 +271,88 @@ def attribution_report(*, start: date, end: date, tz) -> dict[str, list[ReportRo
         cost = campaign_cost(campaign, start, end)
         if not cost:
             continue
-        rows["campaign"].setdefault(campaign.pk, ReportRow(label=campaign.name)).cost += cost
+        rows["campaign"].setdefault(campaign.pk, ReportRow(label=campaign.name, key=campaign.pk)).cost += cost
         if campaign.source_id in rows["source"]:
             rows["source"][campaign.source_id].cost += cost
+    _add_revenue(rows, start=start, end=end)
     return {key: sorted(group.values(), key=lambda r: (-r.leads, r.label)) for key, group in rows.items()}
+
+
+def _add_revenue(rows: dict[str, dict], *, start: date, end: date) -> None:
+    """Revenue posted in [start, end] (finance's ledger) on the jobs leads became, whenever the lead came:
+    one query for the ledger, one for those leads' source and campaign."""
+    revenue = revenue_by_lead(start=start, end=end)
+    revenue.pop(None, None)  # work that came from no lead
+    if not revenue:
+        return
+    leads = Lead.objects.filter(pk__in=list(revenue)).values_list(
+        "pk", "source_id", "source__name", "campaign_id", "campaign__name"
+    )
+    for pk, source_id, source_name, campaign_id, campaign_name in leads:
+        rows["source"].setdefault(
+            source_id, ReportRow(label=source_name, key=source_id)
+        ).won_revenue += revenue[pk]
+        row = rows["campaign"].setdefault(
+            campaign_id, ReportRow(label=campaign_name or "(no campaign)", key=campaign_id)
+        )
+        row.won_revenue += revenue[pk]
+
+
+@dataclass
+class Speed:
+    """Time to first response of the leads that arrived in a range (unanswered ones count as slow)."""
+
+    label: str
+    key: int | None
+    seconds: list[float]
+    leads: int = 0
+
+    @property
+    def median(self) -> float | None:
+        return _percentile(self.seconds, 50)
+
+    @property
+    def p90(self) -> float | None:
+        return _percentile(self.seconds, 90)
+
+    @property
+    def median_minutes(self) -> float | None:
+        return None if self.median is None else round(self.median / 60, 1)
+
+    @property
+    def p90_minutes(self) -> float | None:
+        return None if self.p90 is None else round(self.p90 / 60, 1)
+
+    @property
+    def fast_pct(self) -> float | None:
+        fast = sum(1 for s in self.seconds if s <= FAST_RESPONSE.total_seconds())
+        return round(100 * fast / self.leads, 1) if self.leads else None
+
+
+def _percentile(values: list[float], pct: int) -> float | None:
+    """Nearest rank on the sorted values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(-(-pct * len(ordered) // 100), 1)
+    return ordered[rank - 1]
+
+
+def speed_to_lead(*, start: date, end: date, tz) -> tuple[Speed, list[Speed]]:
+    """All leads and each source: median and p90 of the answered ones' response time, % within 5 minutes."""
+    since = timezone.make_aware(datetime.combine(start, time.min), tz)
+    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz)
+    rows = (
+        Lead.objects.filter(arrived_at__gte=since, arrived_at__lt=until)
+        .exclude(state=Lead.State.SPAM)
+        .order_by()
+        .values_list("source_id", "source__name", "arrived_at", "first_response_at")
+    )
+    overall, by_source = Speed("All sources", None, []), {}
+    for source_id, name, arrived, answered in rows:
+        speed = by_source.setdefault(source_id, Speed(name, source_id, []))
+        for group in (overall, speed):
+            group.leads += 1
+            if answered is not None:
+                group.seconds.append(max((answered - arrived).total_seconds(), 0.0))
+    return overall, sorted(by_source.values(), key=lambda s: (-s.leads, s.label))

@@ -64,7 +64,12 @@ class EstimateFilter(django_filters.FilterSet):
     created_to = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__lte", label="Until", widget=DateInput
     )
-
+    decided_from = django_filters.DateFilter(
+        field_name="decided_at", lookup_expr="date__gte", label="Decided from", widget=DateInput
+    )
+    decided_to = django_filters.DateFilter(
+        field_name="decided_at", lookup_expr="date__lte", label="Decided until", widget=DateInput
+    )
     technician = django_filters.ModelChoiceFilter(
         queryset=technician_choices(),
         method="by_technician",
@@ -75,7 +80,16 @@ class EstimateFilter(django_filters.FilterSet):
 
     class Meta:
         model = Estimate
-        fields = ["q", "state", "created_from", "created_to", "technician", "min_amount"]
+        fields = [
+            "q",
+            "state",
+            "created_from",
+            "created_to",
+            "decided_from",
+            "decided_to",
+            "technician",
+            "min_amount",
+        ]
 
     def by_technician(self, queryset, name, value):
         """Made by the technician, or for a job they have a visit on."""

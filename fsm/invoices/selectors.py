@@ -53,6 +53,9 @@ class InvoiceFilter(django_filters.FilterSet):
     unpaid = django_filters.BooleanFilter(
         method="only_unpaid", label="Unpaid only", widget=forms.CheckboxInput
     )
+    overdue = django_filters.BooleanFilter(
+        method="only_overdue", label="Overdue only", widget=forms.CheckboxInput
+    )
     issued_from = django_filters.DateFilter(
         field_name="issued_on", lookup_expr="gte", label="Issued from", widget=DateInput
     )
@@ -66,7 +69,7 @@ class InvoiceFilter(django_filters.FilterSet):
 
     class Meta:
         model = Invoice
-        fields = ["q", "state", "unpaid", "issued_from", "issued_to", "technician", "min_total"]
+        fields = ["q", "state", "unpaid", "overdue", "issued_from", "issued_to", "technician", "min_total"]
 
     def search(self, queryset, name, value):
         value = value.strip()
@@ -77,6 +80,12 @@ class InvoiceFilter(django_filters.FilterSet):
 
     def only_unpaid(self, queryset, name, value):
         return queryset.filter(state__in=Invoice.PAYABLE_STATES) if value else queryset
+
+    def only_overdue(self, queryset, name, value):
+        if not value:
+            return queryset
+        today = timezone.localdate(timezone.now(), Business.current().tzinfo)
+        return queryset.filter(state__in=Invoice.PAYABLE_STATES, due_on__lt=today)
 
     def by_technician(self, queryset, name, value):
         return queryset.filter(job__visits__technicians=value).distinct()

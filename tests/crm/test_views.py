@@ -166,6 +166,7 @@ def test_report_page_renders_for_office(office, client_for, business, web_source
     _leads(web_source, 2)
     body = client_for(office).get(reverse("crm:report")).content.decode()
     assert "By source" in body and "Website" in body and "Cost / booked job" in body
+    assert "Revenue (posted)" in body and "ROI" in body
 
 
 def test_pipeline_settings_validate_the_threshold(office, client_for, business):

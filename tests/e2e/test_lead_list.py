@@ -9,7 +9,18 @@ from users.roles import Role
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-FILTER_LABELS = ["Search", "State", "Source", "Campaign", "Assigned to", "Service", "Age"]
+FILTER_LABELS = [
+    "Search",
+    "State",
+    "Source",
+    "Campaign",
+    "Assigned to",
+    "Service",
+    "Age",
+    "Arrived from",
+    "Arrived until",
+    "Ever booked",
+]
 
 
 def test_every_lead_filter_has_its_own_label_and_none_says_optional(page, live_server, e2e_business):

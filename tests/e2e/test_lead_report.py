@@ -26,7 +26,7 @@ def test_on_a_phone_the_report_scrolls_sideways_with_the_source_column_fixed(pho
     phone_page.goto(live_server.url + "/leads/report/")
     card = phone_page.locator(".report-table").first
     expect(card.locator(".scroll-hint")).to_have_text(
-        "Scroll sideways for all 9 columns \N{RIGHTWARDS ARROW}"
+        "Scroll sideways for all 10 columns \N{RIGHTWARDS ARROW}"
     )
     wrap = card.locator(".table-wrap")
     source_cell = wrap.locator("tbody td").first
