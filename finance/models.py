@@ -67,6 +67,13 @@ class JournalEntry(models.Model):
     )
     invoice_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
     customer_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    tax_percent = models.DecimalField(
+        max_digits=7,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="The sales tax rate of the invoice it posts (the sales tax report's rate).",
+    )
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )
