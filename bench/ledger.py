@@ -76,7 +76,8 @@ def generate(target: int, today: date):
         return pk
 
     def line(entry_id, role, debit, credit, customer_id=None, invoice_id=None):
-        lines.append((len(lines) + 1, entry_id, acc[role], debit, credit, customer_id, invoice_id))
+        day = entries[entry_id - 1][1]
+        lines.append((len(lines) + 1, entry_id, acc[role], day, debit, credit, customer_id, invoice_id))
 
     zero = Decimal("0.00")
     while len(lines) < target:
@@ -128,7 +129,7 @@ def load(target: int, today: date) -> None:
             for row in entries:
                 copy.write_row((*row, now))
         with raw.copy(
-            "COPY finance_journalline (id, entry_id, account_id, debit, credit, customer_id, invoice_id) "
+            "COPY finance_journalline (id, entry_id, account_id, date, debit, credit, customer_id, invoice_id) "
             "FROM STDIN"
         ) as copy:
             for row in lines:

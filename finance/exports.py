@@ -37,9 +37,9 @@ def csv_rows(rows) -> Iterator[str]:
 
 
 def _lines(start: date, end: date):
-    lines = JournalLine.objects.filter(entry__date__gte=start, entry__date__lte=end)
+    lines = JournalLine.objects.filter(date__gte=start, date__lte=end)
     names = customer_names(lines.exclude(customer_id=None).values_list("customer_id", flat=True).distinct())
-    ordered = lines.select_related("entry", "account").order_by("entry__date", "entry_id", "pk")
+    ordered = lines.select_related("entry", "account").order_by("date", "entry_id", "pk")
     return ordered.iterator(chunk_size=2000), names
 
 

@@ -111,6 +111,7 @@ def entry_post(entry: EntryIn, *, actor=None) -> JournalEntry:
                 JournalLine(
                     entry=made,
                     account=account,
+                    date=posting_date,
                     debit=line.debit,
                     credit=line.credit,
                     customer_id=line.customer_id,
