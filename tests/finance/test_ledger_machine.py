@@ -14,7 +14,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from common.errors import ApplicationError
 from finance import reports
 from finance import services as ledger
-from finance.models import JournalLine
+from finance.models import JournalEntry, JournalLine
 from fsm.invoices import services as invoices
 from fsm.invoices.models import CustomerCredit, Invoice
 from tests.factories import make_customer
@@ -27,6 +27,7 @@ CENTS = st.integers(min_value=1, max_value=400_00).map(lambda c: D(c).scaleb(-2)
 
 class Books(RuleBasedStateMachine):
     office = None  # set by the test
+    most_entries = 0  # the busiest run's entries: the machine did post
 
     def __init__(self):
         super().__init__()
@@ -38,6 +39,7 @@ class Books(RuleBasedStateMachine):
         self.posted: dict[int, tuple] = {}
 
     def teardown(self):
+        Books.most_entries = max(Books.most_entries, JournalEntry.objects.count())
         transaction.set_rollback(True)
         self.atomic.__exit__(None, None, None)
 
@@ -157,9 +159,11 @@ def test_any_sequence_of_money_events_keeps_the_books_tied_out(business, office)
     run_state_machine_as_test(
         Books,
         settings=settings(
-            max_examples=12,
-            stateful_step_count=12,
+            max_examples=40,
+            stateful_step_count=25,
             deadline=None,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         ),
     )
+    print(f"busiest run: {Books.most_entries} entries")
+    assert Books.most_entries >= 10
