@@ -129,8 +129,8 @@ def load(target: int, today: date) -> None:
             for row in entries:
                 copy.write_row((*row, now))
         with raw.copy(
-            "COPY finance_journalline (id, entry_id, account_id, date, debit, credit, customer_id, invoice_id) "
-            "FROM STDIN"
+            "COPY finance_journalline (id, entry_id, account_id, date, debit, credit, customer_id, "
+            "invoice_id) FROM STDIN"
         ) as copy:
             for row in lines:
                 copy.write_row(row)

@@ -119,6 +119,12 @@ class JournalLine(models.Model):
         indexes = [
             models.Index(fields=["account", "entry"]),
             models.Index(fields=["account", "date"], name="journal_line_account_date"),
+            # AR aging reads every AR line grouped by invoice: an index-only scan in that order (PostgreSQL).
+            models.Index(
+                fields=["account", "invoice_id", "customer_id"],
+                include=["date", "debit", "credit"],
+                name="journal_line_by_invoice",
+            ),
         ]
         triggers = [
             pgtrigger.Protect(name="journal_line_append_only", operation=pgtrigger.Update | pgtrigger.Delete),

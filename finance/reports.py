@@ -310,9 +310,10 @@ def general_ledger(*, account: Account, start: date, end: date, limit: int | Non
 
 BUCKETS = ("current", "1-30", "31-60", "61-90", "over 90")
 
-# Per (customer, invoice): the open amount of its AR lines and the day it was issued (its first debit);
-# then per customer, the open amounts bucketed by that day. Dates are compared with cut-offs computed here,
-# so the same SQL runs on PostgreSQL and SQLite.
+# Per (invoice, customer), in the order of the journal_line_by_invoice index (an index-only scan): the
+# open amount of its AR lines and the day it was issued (its first debit); then per customer, the open
+# amounts bucketed by that day. Dates are compared with cut-offs computed here, so the same SQL runs on
+# PostgreSQL and SQLite.
 AGING_SQL = """
 SELECT customer_id,
        SUM(CASE WHEN issued >= %(c0)s THEN open ELSE 0 END),
@@ -325,7 +326,7 @@ SELECT customer_id,
                COALESCE(MIN(CASE WHEN debit > 0 THEN date END), MIN(date)) AS issued
           FROM finance_journalline
          WHERE account_id = %(account)s AND date <= %(as_of)s
-         GROUP BY customer_id, invoice_id) AS receivables
+         GROUP BY invoice_id, customer_id) AS receivables
  WHERE open >= 0.005 OR open <= -0.005
  GROUP BY customer_id
 """
