@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Q, Sum
 from django.db.models.functions import TruncMonth
 
@@ -363,9 +363,7 @@ def ar_aging(*, as_of: date) -> Aging:
     on receipt: "current" is issued on the day). The total is the AR account's balance at `as_of`."""
     params = {"account": account_for("ar").pk, "as_of": as_of}
     params.update({f"c{days}": as_of - timedelta(days=days) for days in (0, 30, 60, 90)})
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # one row per open invoice to group: hash it in memory
-            cursor.execute("SET LOCAL work_mem = '64MB'")
+    with connection.cursor() as cursor:
         cursor.execute(AGING_SQL, params)
         fetched = cursor.fetchall()
     names = _customer_names([row[0] for row in fetched])
