@@ -55,9 +55,12 @@ def test_dispatchers_and_technicians_see_no_finance_page(business, personas, cli
         assert client.get(url).status_code == 403, url
 
 
-def test_finance_is_in_the_owners_account_menu_only(business, owner, office, client_for):
+def test_finance_is_in_the_owners_account_menu_and_ar_aging_in_the_offices(
+    business, owner, office, client_for
+):
     assert 'href="/finance/"' in client_for(owner).get("/dashboard/").content.decode()
-    assert 'href="/finance/"' not in client_for(office).get("/customers/").content.decode()
+    office_page = client_for(office).get("/customers/").content.decode()
+    assert 'href="/finance/"' not in office_page and 'href="/finance/ar-aging/"' in office_page
 
 
 @pytest.mark.parametrize(
