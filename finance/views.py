@@ -132,7 +132,7 @@ LEDGER_PAGE = 1000
 def ledger(request, code: str):
     account = get_object_or_404(Account, code=code)
     form = range_form(request.GET, services.today())
-    context = {"account": account, "accounts": Account.objects.all()}
+    context = {"account": account}
     if not form.is_valid():
         return _bad_input(request, "finance/ledger.html", form, **context)
     csv = _wants_csv(request)
