@@ -50,7 +50,13 @@ def _m(value) -> str:
 
 @role_required(OWNER)
 def hub(request):
-    context = {"locked": PeriodLock.objects.first(), "entries": JournalEntry.objects.count()}
+    today = services.today()
+    context = {
+        "locked": PeriodLock.objects.first(),
+        "entries": JournalEntry.objects.count(),
+        "month_start": today.replace(day=1),
+        "today": today,
+    }
     return render(request, "finance/hub.html", context)
 
 
