@@ -82,6 +82,7 @@ urlpatterns = [
     path("integrations/", include("integrations.urls")),
     path("exceptions/", include("events.urls")),
     path("settings/", include("users.urls")),
+    path("finance/", include("finance.urls")),
     path("", include("fsm.urls")),
     path("api/v1/", include(router.urls)),
     path("api/v1/schema/", SchemaView.as_view(), name="api-schema"),

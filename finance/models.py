@@ -67,6 +67,13 @@ class JournalEntry(models.Model):
     )
     invoice_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
     customer_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    tax_percent = models.DecimalField(
+        max_digits=7,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="The sales tax rate of the invoice it posts (the sales tax report's rate).",
+    )
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )
@@ -89,6 +96,9 @@ class JournalEntry(models.Model):
 class JournalLine(models.Model):
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
+    # The entry's date, copied when posted (entries are never changed): the reports filter and group lines
+    # by account and date without joining a million lines to their entries.
+    date = models.DateField(null=True, blank=True)
     debit = models.DecimalField(**MONEY, default=Decimal("0.00"))
     credit = models.DecimalField(**MONEY, default=Decimal("0.00"))
     customer_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
@@ -106,7 +116,16 @@ class JournalLine(models.Model):
                 name="journal_line_one_side_positive",
             )
         ]
-        indexes = [models.Index(fields=["account", "entry"])]
+        indexes = [
+            models.Index(fields=["account", "entry"]),
+            models.Index(fields=["account", "date"], name="journal_line_account_date"),
+            # AR aging reads every AR line grouped by invoice: an index-only scan in that order (PostgreSQL).
+            models.Index(
+                fields=["account", "invoice_id", "customer_id"],
+                include=["date", "debit", "credit"],
+                name="journal_line_by_invoice",
+            ),
+        ]
         triggers = [
             pgtrigger.Protect(name="journal_line_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
             # Checked at COMMIT (a deferred constraint trigger): by then all the entry's lines are written.

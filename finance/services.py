@@ -49,6 +49,7 @@ class EntryIn:
     invoice_id: int | None = None
     customer_id: int | None = None
     reverses: JournalEntry | None = None
+    tax_percent: Decimal | None = None
 
 
 def chart_install() -> int:
@@ -102,6 +103,7 @@ def entry_post(entry: EntryIn, *, actor=None) -> JournalEntry:
                 event_id=entry.event_id,
                 invoice_id=entry.invoice_id,
                 customer_id=entry.customer_id,
+                tax_percent=entry.tax_percent,
                 reverses=entry.reverses,
                 posted_by=actor if actor is not None and actor.is_authenticated else None,
             )
@@ -109,6 +111,7 @@ def entry_post(entry: EntryIn, *, actor=None) -> JournalEntry:
                 JournalLine(
                     entry=made,
                     account=account,
+                    date=posting_date,
                     debit=line.debit,
                     credit=line.credit,
                     customer_id=line.customer_id,
@@ -188,6 +191,7 @@ def entry_reverse(*, entry: JournalEntry, key: str, memo: str, date_: date | Non
             lines=lines,
             invoice_id=entry.invoice_id,
             customer_id=entry.customer_id,
+            tax_percent=entry.tax_percent,
             reverses=entry,
         ),
         actor=actor,
@@ -211,3 +215,116 @@ def balance_of(role: str) -> Decimal:
     sums = JournalLine.objects.filter(account=account).aggregate(d=Sum("debit"), c=Sum("credit"))
     net = (sums["d"] or ZERO) - (sums["c"] or ZERO)
     return net if account.debit_normal else -net
+
+
+# --- The owner's bookkeeping: manual entries, reversals, period locks, the chart --------------------------
+
+
+def journal_entry_manual(*, day: date, memo: str, lines: list[LineIn], key: str, actor=None) -> JournalEntry:
+    """An entry the owner types (the same checks as every posting); `key` makes a double submit post once."""
+    if not memo.strip():
+        raise ApplicationError("Say what the entry is for.", field="memo")
+    return entry_post(
+        EntryIn(date=day, memo=memo, source="manual", key=f"manual:{key}", lines=lines), actor=actor
+    )
+
+
+def journal_entry_reverse(*, entry: JournalEntry, actor=None) -> JournalEntry:
+    """Reverse a posted entry today (or on the first open day): an entry is reversed once, a reversal
+    never."""
+    if entry.reverses_id is not None:
+        raise ApplicationError("This entry is a reversal: post a new entry instead.", field="entry")
+    if JournalEntry.objects.filter(reverses=entry).exists():
+        raise ApplicationError("This entry is already reversed.", field="entry")
+    return entry_reverse(
+        entry=entry, key=f"reverse:{entry.pk}", memo=f"Reversal of: {entry.memo}"[:300], actor=actor
+    )
+
+
+def _month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def period_lock(*, month: date, actor=None) -> PeriodLock:
+    """Close a month: nothing posts into it any more. Locking a locked month returns its lock."""
+    from events.services import record
+
+    month = _month(month)
+    if month > _month(today()):
+        raise ApplicationError("Only a past or the current month can be locked.", field="month")
+    with transaction.atomic():
+        lock, created = PeriodLock.objects.get_or_create(
+            month=month, defaults={"locked_by": actor if actor and actor.is_authenticated else None}
+        )
+        if created:
+            record(
+                "finance.period.locked",
+                subject=Business.current(),
+                actor=actor,
+                summary=f"{month:%B %Y} locked",
+                data={"month": month.isoformat()},
+            )
+    return lock
+
+
+def period_unlock(*, month: date, actor=None) -> bool:
+    """Open a locked month again, on the audit trail; False when it was not locked."""
+    from events.services import record
+
+    month = _month(month)
+    with transaction.atomic():
+        lock = PeriodLock.objects.select_for_update().filter(month=month).first()
+        if lock is None:
+            return False
+        record(
+            "finance.period.unlocked",
+            subject=Business.current(),
+            actor=actor,
+            summary=f"{month:%B %Y} unlocked",
+            data={
+                "month": month.isoformat(),
+                "locked_at": lock.locked_at.isoformat(),
+                "locked_by_id": lock.locked_by_id,
+            },
+        )
+        lock.delete()
+    return True
+
+
+def account_create(*, code: str, name: str, kind: str, parent: Account | None = None, actor=None) -> Account:
+    code, name = code.strip(), " ".join(name.split())
+    if not code or not name:
+        raise ApplicationError("An account needs a code and a name.", field="code")
+    if Account.objects.filter(code=code).exists():
+        raise ApplicationError(f"There is already an account {code}.", field="code")
+    if kind not in Account.Kind.values:
+        raise ApplicationError("Choose the account's kind.", field="kind")
+    if parent is not None and parent.kind != kind:
+        raise ApplicationError("A sub-account has its parent's kind.", field="parent")
+    return Account.objects.create(code=code, name=name, kind=kind, parent=parent)
+
+
+def account_update(*, account: Account, name: str | None = None, active: bool | None = None, actor=None):
+    """Rename, deactivate or reactivate. A role's account (one the posting rules use) stays active."""
+    if name is not None:
+        name = " ".join(name.split())
+        if not name:
+            raise ApplicationError("An account needs a name.", field="name")
+        account.name = name
+    if active is False and account.role:
+        raise ApplicationError(
+            f"{account} is where the work posts ({account.role}): it cannot be deactivated.", field="active"
+        )
+    if active is not None:
+        account.active = active
+    account.save(update_fields=["name", "active"])
+    return account
+
+
+def account_delete(*, account: Account, actor=None) -> None:
+    """Only an account nothing was ever posted to (and no role, no sub-accounts) can go."""
+    if account.lines.exists():
+        raise ApplicationError(f"{account} has postings: deactivate it instead.", field="account")
+    if account.role or account.children.exists():
+        raise ApplicationError(f"{account} is used by the chart: deactivate it instead.", field="account")
+    account.delete()

@@ -67,7 +67,7 @@ NAVIGATION_SECTIONS: dict[str, tuple[str, ...]] = {
 
 # Shown in the account menu (under the user's name) rather than in the bar: visited rarely, and the bar
 # must fit a 1280-1440 px screen.
-ACCOUNT_MENU = frozenset({"events:exceptions", "users:settings"})
+ACCOUNT_MENU = frozenset({"events:exceptions", "finance:hub", "finance:ar-aging", "users:settings"})
 
 # (label, url name, roles) for the top navigation, in order.
 NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
@@ -83,5 +83,7 @@ NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Pricebook", "pricebook-list", STAFF_ROLES),
     ("Marketing", "crm:marketing", STAFF_ROLES),
     ("Exceptions", "events:exceptions", STAFF_ROLES),
+    ("Finance", "finance:hub", (Role.OWNER,)),
+    ("AR aging", "finance:ar-aging", (Role.OFFICE,)),  # the owner reaches it from Finance
     ("Settings", "users:settings", (Role.OWNER,)),
 ]

@@ -14,12 +14,13 @@ HOMES = {
         "path": "/dashboard/",
         "heading": "Dashboard",
         "nav": {"Dashboard", "Customers", "Dispatch"},
+        "account": {"Settings", "Finance"},
     },
     Role.OFFICE: {
         "path": "/customers/",
         "heading": "Customers",
         "nav": {"Customers", "Jobs", "Dispatch"},  # a small shop's office also dispatches
-        "account": {"Exceptions"},
+        "account": {"Exceptions", "AR aging"},
     },
     Role.DISPATCHER: {"path": "/dispatch/", "heading": "Dispatch board", "nav": {"Customers", "Dispatch"}},
     Role.TECHNICIAN: {"path": "/my-day/", "heading": "Today's visits", "nav": {"My day"}},

@@ -37,6 +37,8 @@ def test_a_deactivated_user_has_no_role(office):
         ("/customers/7/", "Customers"),
         ("/settings/", "Settings"),
         ("/settings/tax-rates/3/", "Settings"),
+        ("/finance/ledger/1200/", "Finance"),
+        ("/finance/ar-aging/", "Finance"),
     ],
 )
 def test_the_nav_marks_the_section_a_page_belongs_to(rf, owner, path, active):

@@ -1,0 +1,169 @@
+"""Random sequences of the money's life (issue, partial pay, over-pay kept as credit, void, credit note
+refunded or kept, credit applied, a past month locked) through fsm's services and the real delivery path.
+After every step the books tie out and nothing posted before has changed."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+
+from common.errors import ApplicationError
+from finance import reports
+from finance import services as ledger
+from finance.models import JournalEntry, JournalLine
+from fsm.invoices import services as invoices
+from fsm.invoices.models import CustomerCredit, Invoice
+from tests.factories import make_customer
+from tests.finance.test_ledger import deliver
+from tests.fsm.estimate_helpers import austin_tax, issued_invoice
+
+D = Decimal
+CENTS = st.integers(min_value=1, max_value=400_00).map(lambda c: D(c).scaleb(-2))
+
+
+class Books(RuleBasedStateMachine):
+    office = None  # set by the test
+    most_entries = 0  # the busiest run's entries: the machine did post
+
+    def __init__(self):
+        super().__init__()
+        self.atomic = transaction.atomic()
+        self.atomic.__enter__()  # each run rolls back in teardown
+        austin_tax()
+        self.customers = [make_customer(actor=self.office) for _ in range(2)]
+        self.invoices: list[Invoice] = []
+        self.posted: dict[int, tuple] = {}
+
+    def teardown(self):
+        Books.most_entries = max(Books.most_entries, JournalEntry.objects.count())
+        transaction.set_rollback(True)
+        self.atomic.__exit__(None, None, None)
+
+    def _invoice(self, index: int) -> Invoice | None:
+        if not self.invoices:
+            return None
+        return Invoice.objects.get(pk=self.invoices[index % len(self.invoices)].pk)
+
+    def _try(self, action) -> None:
+        try:
+            with transaction.atomic():
+                action()
+        except ApplicationError:
+            pass  # the service refused (nothing to pay, no credit, ...): a step that did nothing
+        deliver()
+
+    @initialize(amount=CENTS)
+    def first_invoice(self, amount):
+        self.issue(amount=amount, who=0)
+
+    @rule(amount=CENTS, who=st.integers(0, 1))
+    def issue(self, amount, who):
+        invoice = issued_invoice(customer=self.customers[who], actor=self.office, amount=str(amount))
+        self.invoices.append(invoice)
+        deliver()
+
+    @rule(
+        index=st.integers(0, 50),
+        percent=st.integers(1, 99),
+        method=st.sampled_from(["cash", "check", "card"]),
+    )
+    def pay_part(self, index, percent, method):
+        invoice = self._invoice(index)
+        part = (invoice.balance * percent / 100).quantize(D("0.01")) if invoice else D("0")
+        if part > 0:
+            self._try(
+                lambda: invoices.payment_record(
+                    invoice=invoice, actor=self.office, method=method, amount=part
+                )
+            )
+
+    @rule(index=st.integers(0, 50), extra=CENTS)
+    def overpay_kept_as_credit(self, index, extra):
+        invoice = self._invoice(index)
+        if invoice and invoice.balance > 0:
+            amount = invoice.balance + extra
+            self._try(
+                lambda: invoices.payment_record(
+                    invoice=invoice, actor=self.office, method="cash", amount=amount, keep_credit=True
+                )
+            )
+
+    @rule(index=st.integers(0, 50))
+    def void(self, index):
+        invoice = self._invoice(index)
+        if invoice:
+            self._try(lambda: invoices.invoice_void(invoice=invoice, actor=self.office, reason="Mistake"))
+
+    @rule(index=st.integers(0, 50), percent=st.integers(1, 100), refund=st.booleans())
+    def credit_note(self, index, percent, refund):
+        invoice = self._invoice(index)
+        room = invoice.amount_paid - invoice.amount_credited if invoice else D("0")
+        amount = (room * percent / 100).quantize(D("0.01"))
+        if amount > 0:
+            self._try(
+                lambda: invoices.credit_note_issue(
+                    invoice=invoice,
+                    actor=self.office,
+                    amount=amount,
+                    reason="Goodwill",
+                    refund=refund,
+                    method="card",
+                )
+            )
+
+    @rule(index=st.integers(0, 50))
+    def apply_credit(self, index):
+        invoice = self._invoice(index)
+        if invoice:
+            self._try(lambda: invoices.credit_apply(invoice=invoice, actor=self.office))
+
+    @rule(months_back=st.integers(1, 3))
+    def lock_a_past_month(self, months_back):
+        month = ledger.today().replace(day=1)
+        for _ in range(months_back):
+            month = (month - timedelta(days=1)).replace(day=1)
+        ledger.period_lock(month=month, actor=self.office)
+
+    @invariant()
+    def the_books_tie_out(self):
+        balances = ledger.trial_balance()
+        assert sum(balances.values(), D("0")) == 0
+        open_balances = sum((i.balance for i in Invoice.objects.all()), D("0"))
+        assert ledger.balance_of("ar") == open_balances
+        assert reports.ar_aging(as_of=ledger.today()).total == open_balances
+        credit = sum((m.amount for m in CustomerCredit.objects.all()), D("0"))
+        assert ledger.balance_of("customer_credit") == credit
+        tb = reports.trial_balance(as_of=ledger.today())
+        assert tb.debits == tb.credits and tb.debit_balances == tb.credit_balances
+
+    @invariant()
+    def posted_lines_never_change(self):
+        now = {
+            pk: rest
+            for pk, *rest in JournalLine.objects.values_list(
+                "pk", "entry__date", "account_id", "debit", "credit"
+            )
+        }
+        for pk, before in self.posted.items():
+            assert tuple(now[pk]) == before
+        self.posted = {pk: tuple(rest) for pk, rest in now.items()}
+
+
+@pytest.mark.django_db
+def test_any_sequence_of_money_events_keeps_the_books_tied_out(business, office):
+    Books.office = office
+    run_state_machine_as_test(
+        Books,
+        settings=settings(
+            max_examples=40,
+            stateful_step_count=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        ),
+    )
+    print(f"busiest run: {Books.most_entries} entries")
+    assert Books.most_entries >= 10
