@@ -190,3 +190,16 @@ def host_site():
     site.start()
     yield site
     site.stop()
+
+
+def wait_until(page: Page, expression: str, arg=None, timeout_ms: int = TIMEOUT_MS) -> None:
+    """Poll `expression` with page.evaluate until it is truthy. Not page.wait_for_function: when its
+    predicate is not true at once, Playwright polls it through eval, which the app's CSP (no
+    'unsafe-eval') refuses, and the test fails at random on a slow machine."""
+    import time
+
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not (page.evaluate(expression, arg) if arg is not None else page.evaluate(expression)):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Still false after {timeout_ms} ms: {expression}")
+        page.wait_for_timeout(50)

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from crm.models import Source
 from crm.services import LeadIn, lead_capture
-from tests.e2e.conftest import login, screenshot_both
+from tests.e2e.conftest import login, screenshot_both, wait_until
 from tests.factories import PASSWORD, UserFactory
 from tests.fsm.factories import JobTypeFactory, SkillFactory, make_technician
 from users.roles import Role
@@ -41,6 +41,6 @@ def test_the_slot_list_is_styled_the_moment_it_arrives(page, live_server, e2e_bu
 
     page.get_by_role("button", name="Find a time").click()
     expect(page.locator("#booking-slot .slot").first).to_contain_text("Jake Morrison")
-    page.wait_for_function("window.slotsAtSettle !== undefined")  # settling follows the swap by a moment
+    wait_until(page, "window.slotsAtSettle !== undefined")  # settling follows the swap by a moment
     assert page.evaluate("window.slotsAtSettle") == {"display": "grid", "links": 0}
     screenshot_both(page, "lead-find-a-time")

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from crm.models import Source
 from crm.services import LeadIn, lead_capture
-from tests.e2e.conftest import Console, login, screenshot
+from tests.e2e.conftest import Console, login, screenshot, wait_until
 from tests.factories import PASSWORD, UserFactory
 from tests.finance.test_ledger import deliver
 from tests.fsm.estimate_helpers import austin_tax, issued_invoice
@@ -42,7 +42,7 @@ def test_the_dashboard_draws_every_chart_with_no_console_or_csp_error(request, d
     login(page, live_server, owner.username, PASSWORD)
     page.goto(live_server.url + "/dashboard/?range=90d")
     expect(page.locator("canvas[data-chart]")).to_have_count(CHARTS)
-    page.wait_for_function(f"() => document.querySelectorAll('canvas[data-chart]').length === {CHARTS}")
+    wait_until(page, f"() => document.querySelectorAll('canvas[data-chart]').length === {CHARTS}")
     assert _charts_drawn(page) == CHARTS
     expect(page.get_by_test_id("revenue").locator(".figure-value")).to_have_text("$350.00")
     expect(page.get_by_test_id("leads-total").locator(".figure-value")).to_have_text("2")

@@ -10,7 +10,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from fsm.models import Job, JobPhoto, JobSignature
-from tests.e2e.conftest import PHONE, Console, login, screenshot, screenshot_both
+from tests.e2e.conftest import PHONE, Console, login, screenshot, screenshot_both, wait_until
 from tests.factories import PASSWORD, UserFactory
 from tests.fsm.factories import JobTypeFactory, make_job, make_technician, schedule
 from users.roles import Role
@@ -102,7 +102,7 @@ def test_a_technician_runs_a_visit_on_the_phone_and_another_technician_gets_404(
     expect(page.locator(".t-photos img")).to_have_count(1)
     # The new thumbnail is in the page at once; its pixels arrive a moment later (later on a busy machine).
     thumbnail = page.locator(".t-photos img").element_handle()
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail)
+    wait_until(page, "img => img.complete && img.naturalWidth > 0", arg=thumbnail)
     assert thumbnail.evaluate("img => img.naturalWidth") == 64
 
     # The customer's signature, drawn on the screen.
