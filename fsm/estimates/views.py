@@ -17,7 +17,7 @@ from users.access import role_required
 from users.models import Business
 from users.roles import Role
 
-from ..documents.lines import LineIn
+from ..documents.views import as_int, line_in, list_page
 from ..models import DISPATCH_ROLES, Job
 from ..pricebook.models import PricebookItem
 from . import selectors, services
@@ -25,26 +25,17 @@ from .models import Estimate, EstimateLine, EstimateOption
 from .public_views import quote_for, quote_response
 
 EDITORS = (*DISPATCH_ROLES, Role.TECHNICIAN)
-PAGE_SIZE = 50
 
 
 @role_required(*DISPATCH_ROLES)
 def estimate_list(request):
     estimate_filter = selectors.estimate_list(user=request.user, data=request.GET or None)
-    from django.core.paginator import Paginator
-
-    page = Paginator(estimate_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "filter": estimate_filter,
-        "page": page,
-        "summary": selectors.estimate_totals(estimate_filter.qs),
-        "filtered": any(v for k, v in request.GET.items() if k != "page"),
-        "querystring": query.urlencode(),
-    }
-    template = "fsm/estimates/list.html#results" if request.htmx else "fsm/estimates/list.html"
-    return render(request, template, context)
+    return list_page(
+        request,
+        estimate_filter,
+        "fsm/estimates/list.html",
+        summary=selectors.estimate_totals,
+    )
 
 
 @role_required(*EDITORS)
@@ -53,11 +44,11 @@ def estimate_new(request):
     """From a customer (office), a job (office or its technician), or a lead (the lead page's button)."""
     job = None
     if job_id := (request.GET.get("job") or request.POST.get("job")):
-        job = get_object_or_404(Job.objects.select_related("customer", "property"), pk=_int(job_id))
+        job = get_object_or_404(Job.objects.select_related("customer", "property"), pk=as_int(job_id))
         customer = job.customer
     elif request.user.has_role(*DISPATCH_ROLES):
         customer = get_customer_for_user(
-            request.user, _int(request.GET.get("customer") or request.POST.get("customer"))
+            request.user, as_int(request.GET.get("customer") or request.POST.get("customer"))
         )
     else:
         raise Http404("Start an estimate from your job.")
@@ -75,7 +66,7 @@ def estimate_new(request):
     )
     errors = {}
     if request.method == "POST":
-        count = _int(request.POST.get("options")) or 1
+        count = as_int(request.POST.get("options")) or 1
         prop = next((p for p in properties if str(p.pk) == request.POST.get("property")), None)
         try:
             estimate = services.estimate_create(
@@ -84,7 +75,7 @@ def estimate_new(request):
                 job=job,
                 actor=request.user,
                 title=request.POST.get("title", ""),
-                origin_lead_id=_int(request.POST.get("lead")) or None,
+                origin_lead_id=as_int(request.POST.get("lead")) or None,
                 option_names=services.DEFAULT_OPTION_NAMES[:count] if count > 1 else ("Option 1",),
             )
         except ApplicationError as error:
@@ -157,18 +148,6 @@ def _line(estimate: Estimate, line_pk: int) -> EstimateLine:
     )
 
 
-def _line_in(post) -> LineIn:
-    return LineIn(
-        name=post.get("name", ""),
-        description=post.get("description"),
-        quantity=post.get("quantity") or "1",
-        unit_price=post.get("unit_price"),
-        discount=post.get("discount") or "0",
-        taxable=post.get("taxable") == "on" if "taxable_shown" in post else None,
-        is_addon=post.get("is_addon") == "on",
-    )
-
-
 @role_required(*EDITORS)
 @require_POST
 def estimate_edit(request, pk: int):
@@ -218,12 +197,12 @@ def option_edit(request, pk: int, option_pk: int):
 @require_POST
 def line_add(request, pk: int, option_pk: int):
     item = None
-    if item_id := _int(request.POST.get("item")):
+    if item_id := as_int(request.POST.get("item")):
         item = get_object_or_404(PricebookItem, pk=item_id)
 
     def do(estimate):
         services.line_add(
-            option=_option(estimate, option_pk), actor=request.user, line=_line_in(request.POST), item=item
+            option=_option(estimate, option_pk), actor=request.user, line=line_in(request.POST), item=item
         )
 
     return _act(request, pk, do, scope="add", scope_pk=option_pk, anchor=f"option-{option_pk}")
@@ -236,7 +215,7 @@ def line_edit(request, pk: int, line_pk: int):
         line = _line(estimate, line_pk)
         if request.POST.get("remove"):
             return services.line_remove(line=line, actor=request.user)
-        return services.line_update(line=line, actor=request.user, changes=_line_in(request.POST))
+        return services.line_update(line=line, actor=request.user, changes=line_in(request.POST))
 
     estimate = selectors.estimate_for_user(request.user, pk)
     option_pk = _line(estimate, line_pk).option_id
@@ -308,7 +287,7 @@ def estimate_present(request, pk: int):
                 services.estimate_present(estimate=estimate, actor=request.user)
             services.estimate_accept(
                 estimate=estimate,
-                option_id=_int(request.POST.get("option")),
+                option_id=as_int(request.POST.get("option")),
                 addon_ids=request.POST.getlist("addons"),
                 signer_name=request.POST.get("signer_name", ""),
                 signature=request.POST.get("signature", ""),
@@ -322,7 +301,7 @@ def estimate_present(request, pk: int):
             messages.success(request, "Accepted and signed. The work is on the job.")
             return redirect("estimate-present", pk=pk)
     estimate.shown_options = selectors.options_with_lines(estimate)
-    chosen = _int(request.POST.get("option")) if errors else None
+    chosen = as_int(request.POST.get("option")) if errors else None
     ticked = {int(v) for v in request.POST.getlist("addons") if v.isdigit()} if errors else set()
     context = {
         **quote_for(estimate.shown_options, chosen, ticked),
@@ -356,10 +335,6 @@ def estimate_pdf(request, pk: int):
 
     estimate = selectors.estimate_for_user(request.user, pk)
     return pdf_response(render(estimate), f"{estimate.number}.pdf")
-
-
-def _int(value) -> int:
-    return int(value) if str(value or "").strip().isdigit() else 0
 
 
 urlpatterns = [

@@ -6,7 +6,6 @@ that sent it (status 400), so nothing typed is lost.
 """
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -18,51 +17,39 @@ from users.access import role_required
 from users.models import Business
 from users.roles import Role
 
-from ..documents.lines import LineIn
+from ..documents.views import as_int, line_in, list_page
 from ..models import Job
 from ..pricebook.models import PricebookItem
 from . import selectors, services
 from .models import Invoice, InvoiceLine, Payment
 
 MONEY_ROLES = (Role.OWNER, Role.OFFICE)
-PAGE_SIZE = 50
 
 
 @role_required(*MONEY_ROLES)
 def invoice_list(request):
-    invoice_filter = selectors.invoice_list(data=request.GET or None)
-    page = Paginator(invoice_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate(timezone.now(), Business.current().tzinfo)
-    for invoice in page.object_list:
+
+    def overdue(invoice):
         invoice.days_overdue = selectors.days_overdue(invoice, today)
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "filter": invoice_filter,
-        "page": page,
-        "summary": selectors.invoice_totals(invoice_filter.qs),
-        "filtered": any(v for k, v in request.GET.items() if k != "page"),
-        "querystring": query.urlencode(),
-    }
-    template = "fsm/invoices/list.html#results" if request.htmx else "fsm/invoices/list.html"
-    return render(request, template, context)
+
+    return list_page(
+        request,
+        selectors.invoice_list(data=request.GET or None),
+        "fsm/invoices/list.html",
+        summary=selectors.invoice_totals,
+        each_row=overdue,
+    )
 
 
 @role_required(*MONEY_ROLES)
 def payment_list(request):
-    payment_filter = selectors.payment_list(data=request.GET or None)
-    page = Paginator(payment_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "filter": payment_filter,
-        "page": page,
-        "summary": selectors.payment_totals(payment_filter.qs),
-        "filtered": any(v for k, v in request.GET.items() if k != "page"),
-        "querystring": query.urlencode(),
-    }
-    template = "fsm/invoices/payments.html#results" if request.htmx else "fsm/invoices/payments.html"
-    return render(request, template, context)
+    return list_page(
+        request,
+        selectors.payment_list(data=request.GET or None),
+        "fsm/invoices/payments.html",
+        summary=selectors.payment_totals,
+    )
 
 
 @role_required(*MONEY_ROLES)
@@ -70,12 +57,12 @@ def payment_list(request):
 def invoice_new(request):
     """From a job (its draft, made the first time) or a customer (a new draft by hand)."""
     try:
-        if job_id := _int(request.POST.get("job")):
+        if job_id := as_int(request.POST.get("job")):
             job = get_object_or_404(Job, pk=job_id)
             invoice = services.invoice_for_job(job=job, actor=request.user)
         else:
-            customer = get_customer_for_user(request.user, _int(request.POST.get("customer")))
-            prop = customer.properties.filter(pk=_int(request.POST.get("property"))).first()
+            customer = get_customer_for_user(request.user, as_int(request.POST.get("customer")))
+            prop = customer.properties.filter(pk=as_int(request.POST.get("property"))).first()
             invoice = services.invoice_create(customer=customer, property=prop, actor=request.user)
     except ApplicationError as error:
         messages.error(request, error.message)
@@ -125,17 +112,6 @@ def _act(request, pk: int, do, *, scope: str, scope_pk: int = 0, done: str = "",
     return redirect(reverse("invoice-detail", args=[pk]) + (f"#{anchor}" if anchor else ""))
 
 
-def _line_in(post) -> LineIn:
-    return LineIn(
-        name=post.get("name", ""),
-        description=post.get("description"),
-        quantity=post.get("quantity") or "1",
-        unit_price=post.get("unit_price"),
-        discount=post.get("discount") or "0",
-        taxable=post.get("taxable") == "on" if "taxable_shown" in post else None,
-    )
-
-
 @role_required(*MONEY_ROLES)
 @require_POST
 def invoice_edit(request, pk: int):
@@ -159,13 +135,13 @@ def invoice_edit(request, pk: int):
 @require_POST
 def line_add(request, pk: int):
     item = None
-    if item_id := _int(request.POST.get("item")):
+    if item_id := as_int(request.POST.get("item")):
         item = get_object_or_404(PricebookItem, pk=item_id)
     return _act(
         request,
         pk,
         lambda i: services.invoice_line_add(
-            invoice=i, actor=request.user, line=_line_in(request.POST), item=item
+            invoice=i, actor=request.user, line=line_in(request.POST), item=item
         ),
         scope="add",
         anchor="lines",
@@ -179,7 +155,7 @@ def line_edit(request, pk: int, line_pk: int):
         line = get_object_or_404(InvoiceLine, pk=line_pk, invoice=invoice)
         if request.POST.get("remove"):
             return services.invoice_line_remove(line=line, actor=request.user)
-        return services.invoice_line_update(line=line, actor=request.user, changes=_line_in(request.POST))
+        return services.invoice_line_update(line=line, actor=request.user, changes=line_in(request.POST))
 
     return _act(request, pk, do, scope="line", scope_pk=line_pk, anchor="lines")
 
@@ -288,10 +264,6 @@ def invoice_pdf(request, pk: int):
 
     invoice = selectors.invoice_for_user(request.user, pk)
     return pdf_response(render(invoice), f"{invoice.number or f'draft-invoice-{invoice.pk}'}.pdf")
-
-
-def _int(value) -> int:
-    return int(value) if str(value or "").strip().isdigit() else 0
 
 
 urlpatterns = [
