@@ -10,8 +10,7 @@ Recreates its own PostgreSQL database (homeservice_bench_invoices), a business w
    recording a full payment through `payment_record`, interleaved so that all of them contend for the
    series' number at once. Prints issues and payments per second and the p50/p99 of each call, then
    checks that the numbers are unique and gapless (1..N in the year's series) and every invoice is paid.
-2. PDF: a 50-line invoice rendered `--pdf-runs` times (p50/p95; target p95 < 500 ms), when the PDF
-   renderer is installed (fsm.documents.pdf).
+2. PDF: a 50-line invoice rendered `--pdf-runs` times (p50/p95; target p95 < 500 ms), fsm.documents.pdf.
 3. The public estimate page /e/<token>/ (3 options x 6 lines, add-ons) through Django's test client,
    `--page-runs` times: p50/p95 (target p95 < 100 ms) and the queries per page (constant).
 """
@@ -167,13 +166,9 @@ def issue_and_pay(pks: list[int], processes: int) -> None:
 
 
 def pdf(runs: int) -> None:
-    try:
-        from fsm.documents.pdf import invoice_pdf
-    except ImportError:
-        print("PDF: skipped (common.pdf is not in this checkout)")
-        return
     from customers.models import Customer
     from fsm.documents.lines import LineIn
+    from fsm.documents.pdf import invoice_pdf
     from fsm.invoices import services
 
     invoice = services.invoice_create(customer=Customer.objects.first(), actor=None)

@@ -31,7 +31,7 @@ def find_by_token(request, queryset, token: str) -> PublicLink:
 
 
 class TooManyGuesses(Exception):
-    pass
+    """Past PUBLIC_LINK_GUESS_RATE wrong links from one address: public_document answers 429."""
 
 
 def public_document(view: Callable) -> Callable:

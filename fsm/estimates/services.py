@@ -15,7 +15,6 @@ an explicit `actor` (None: the system, or the customer on the public page).
 """
 
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -29,12 +28,13 @@ from common.errors import ApplicationError
 from customers.models import Customer, Property
 from events import services as events
 from messaging import services as messaging
-from users.models import Business, TaxRate
+from users.models import Business
 from users.roles import Role
 
 from ..documents.lines import LineIn, line_fill, money_field
 from ..documents.models import new_token
 from ..documents.numbering import number_take
+from ..documents.parties import customer_contacts, tax_for
 from ..documents.signature import signature_png
 from ..errors import Forbidden
 from ..models import DISPATCH_ROLES, Job
@@ -59,17 +59,6 @@ def require_editor(estimate_or_job, actor) -> None:
     if actor.has_role(Role.TECHNICIAN) and on_job:
         return
     raise Forbidden("Only the office, or a technician on the estimate's job, can work on this estimate.")
-
-
-def tax_for(customer: Customer, prop: Property | None) -> tuple[TaxRate | None, Decimal, str]:
-    """(the rate, its percent, why none applies): the default rate unless the customer or the
-    property is exempt."""
-    if customer.tax_exempt:
-        return None, Decimal("0"), f"Customer tax exempt (certificate {customer.tax_exempt_certificate})"
-    if prop is not None and prop.tax_exempt:
-        return None, Decimal("0"), f"Property tax exempt (certificate {prop.tax_exempt_certificate})"
-    rate = TaxRate.default()
-    return rate, (rate.percent if rate else Decimal("0")), ""
 
 
 # --- Drafting -----------------------------------------------------------------------------------------
@@ -349,13 +338,6 @@ def estimate_send(*, estimate: Estimate, actor, sms: bool = True, email: bool = 
             channels=channels,
         )
     return estimate
-
-
-def customer_contacts(customer: Customer) -> tuple[str, str]:
-    phones = sorted(customer.phones.all(), key=lambda p: (p.kind != "mobile", not p.is_primary))
-    mobile = next(iter(phones), None)  # the outbox refuses a landline or an opted-out number itself
-    emails = list(customer.emails.all())
-    return (str(mobile.number) if mobile else ""), (emails[0].email if emails else "")
 
 
 def _end_of(day: date, business: Business) -> datetime:

@@ -17,6 +17,7 @@ from users.access import role_required
 from users.models import Business
 from users.roles import Role
 
+from ..documents.parties import customer_contacts
 from ..documents.views import as_int, line_in, list_page
 from ..models import DISPATCH_ROLES, Job
 from ..pricebook.models import PricebookItem
@@ -104,7 +105,7 @@ def estimate_detail(request, pk: int, errors: dict | None = None, status: int = 
         "errors": errors or {},
         "values": request.POST if errors else {},
         "public_url": services.public_url(estimate) if estimate.state != Estimate.State.DRAFT else "",
-        "contacts": services.customer_contacts(estimate.customer),
+        "contacts": customer_contacts(estimate.customer),
         "business": Business.current(),
         "back": _back(request, estimate),
         "job_photos": list(estimate.job.photos.all()) if estimate.job_id else [],

@@ -38,6 +38,7 @@ from users.roles import Role
 
 from ..documents.lines import LineIn, line_fill, money_field
 from ..documents.numbering import number_take
+from ..documents.parties import customer_contacts, tax_for
 from ..errors import Forbidden
 from ..models import Job
 from ..pricebook.models import PricebookItem
@@ -72,12 +73,6 @@ def require_money_office(actor) -> None:
 # --- Drafts -------------------------------------------------------------------------------------------
 
 
-def _tax(customer: Customer, prop: Property | None):
-    from ..estimates.services import tax_for
-
-    return tax_for(customer, prop)
-
-
 def invoice_create(
     *, customer: Customer, actor, property: Property | None = None, job: Job | None = None, message: str = ""
 ) -> Invoice:
@@ -92,7 +87,7 @@ def invoice_create(
         raise ApplicationError("The address belongs to another customer.", field="property")
     if customer.merged_into_id:
         raise ApplicationError("This customer was merged into another record.", field="customer")
-    rate, percent, exempt = _tax(customer, property)
+    rate, percent, exempt = tax_for(customer, property)
     business = Business.current()
     with transaction.atomic():
         invoice = Invoice.objects.create(
@@ -314,8 +309,6 @@ def invoice_send(*, invoice: Invoice, actor, sms: bool = True, email: bool = Tru
 
 
 def _send(invoice: Invoice, actor, *, sms: bool, email: bool, business: Business) -> list[str]:
-    from ..estimates.services import customer_contacts
-
     phone, address = customer_contacts(invoice.customer)
     channels = [c for c, wanted, to in (("sms", sms, phone), ("email", email, address)) if wanted and to]
     if not channels:

@@ -17,6 +17,7 @@ from users.access import role_required
 from users.models import Business
 from users.roles import Role
 
+from ..documents.parties import customer_contacts
 from ..documents.views import as_int, line_in, list_page
 from ..models import Job
 from ..pricebook.models import PricebookItem
@@ -79,7 +80,7 @@ def invoice_detail(request, pk: int, errors: dict | None = None, status: int = 2
         "payments": list(invoice.payments.select_related("recorded_by").order_by("received_at", "pk")),
         "credit_notes": list(invoice.credit_notes.order_by("issued_at")),
         "credit": services.credit_balance(invoice.customer),
-        "contacts": _contacts(invoice),
+        "contacts": customer_contacts(invoice.customer),
         "methods": [(v, label) for v, label in Payment.Method.choices if v not in ("credit", "online")],
         "public_url": services.public_url(invoice) if invoice.state != Invoice.State.DRAFT else "",
         "errors": errors or {},
@@ -87,12 +88,6 @@ def invoice_detail(request, pk: int, errors: dict | None = None, status: int = 2
         "today": timezone.localdate(timezone.now(), Business.current().tzinfo),
     }
     return render(request, "fsm/invoices/detail.html", context, status=status)
-
-
-def _contacts(invoice: Invoice):
-    from ..estimates.services import customer_contacts
-
-    return customer_contacts(invoice.customer)
 
 
 def _act(request, pk: int, do, *, scope: str, scope_pk: int = 0, done: str = "", anchor: str = ""):
