@@ -1,4 +1,5 @@
-"""Demo pipeline: sources, campaigns, service types and two weeks of leads in every state."""
+"""Demo pipeline: sources, campaigns, service types and two weeks of leads in every state, then the history
+before them (crm.demo_history)."""
 
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ from events.backdate import backdated
 from users.models import User
 
 from . import services
+from .demo_history import seed_history
 from .models import Campaign, Lead, LostReason, ServiceType, Source, WebForm
 
 SERVICES = [
@@ -49,7 +51,7 @@ MESSAGES = [
 ]
 
 
-def seed(*, rng, log, **_):
+def seed(*, rng, log, history_days: int = 0, **_):
     for name in SERVICES:
         ServiceType.objects.get_or_create(name=name)
     sources = {
@@ -100,6 +102,7 @@ def seed(*, rng, log, **_):
         f"{len(SOURCES)} sources, {len(campaigns)} campaigns, a website form, {len(customers)} leads "
         "and 10 text conversations."
     )
+    seed_history(rng=rng, log=log, days=history_days, sources=sources, campaigns=campaigns)
 
 
 TEXTS = [

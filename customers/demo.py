@@ -34,7 +34,7 @@ AREA_CODES = ["512", "512", "512", "737"]
 SUFFIXES = ["Dr", "Ln", "St", "Ave", "Cv", "Trl", "Blvd", "Ct", "Way", "Pass"]
 
 
-def _phone(rng, used: set[str]) -> str:
+def phone_number(rng, used: set[str]) -> str:
     while True:
         exchange = rng.randint(200, 989)
         if exchange in (555, 911) or exchange % 100 == 11:
@@ -45,7 +45,7 @@ def _phone(rng, used: set[str]) -> str:
             return number
 
 
-def _property(rng, fake, *, label: str = "Home", primary: bool = True) -> PropertyIn:
+def property_in(rng, fake, *, label: str = "Home", primary: bool = True) -> PropertyIn:
     city = rng.choice(list(CITIES))
     return PropertyIn(
         label=label,
@@ -67,17 +67,17 @@ def seed(*, rng, log, customers: int = 500, **_):
     for i in range(customers):
         commercial = rng.random() < 0.1
         first, last = fake.first_name(), fake.last_name()
-        phones = [PhoneIn(number=_phone(rng, used), kind="mobile", is_primary=True)]
+        phones = [PhoneIn(number=phone_number(rng, used), kind="mobile", is_primary=True)]
         if rng.random() < 0.2:
-            phones.append(PhoneIn(number=_phone(rng, used), kind=rng.choice(["home", "work"])))
+            phones.append(PhoneIn(number=phone_number(rng, used), kind=rng.choice(["home", "work"])))
         emails = (
             [EmailIn(email=f"{first}.{last}{rng.randint(1, 99)}@{fake.free_email_domain()}".lower())]
             if rng.random() < 0.65
             else []
         )
-        properties = [_property(rng, fake)]
+        properties = [property_in(rng, fake)]
         if rng.random() < 0.08:
-            properties.append(_property(rng, fake, label="Rental", primary=False))
+            properties.append(property_in(rng, fake, label="Rental", primary=False))
         since = now - timedelta(days=rng.randint(15, 3 * 365), minutes=rng.randint(0, 600))
         with backdated(since):  # a customer for weeks at least: older than the demo's two weeks of jobs
             customer = customer_create(

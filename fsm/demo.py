@@ -1,6 +1,7 @@
 """Demo field service: skills, job types, eight technicians around Austin, and two weeks of jobs around
 today in every state (completed in the past, under way today, scheduled ahead, a queue, holds and
-cancellations), plus equipment at some properties. Everything goes through fsm.services."""
+cancellations), plus equipment at some properties, then the months or years before (fsm.demo_history).
+Everything goes through fsm.services."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -16,6 +17,7 @@ from users.roles import Role
 from users.services import user_create
 
 from . import services
+from .demo_history import seed_history
 from .documents.demo import seed_money
 from .models import FieldServiceSettings, Job, JobType, Skill, Visit, parse_working_hours
 from .pricebook.demo import seed_pricebook
@@ -361,7 +363,7 @@ def _technicians(rng, skills: dict[str, Skill], password: str) -> list[User]:
     )
 
 
-def seed(*, rng, log, password: str = "demo-pass-2026", **_):  # noqa: S107 (the published demo password)
+def seed(*, rng, log, password: str = "demo-pass-2026", history_days: int = 0, **_):  # noqa: S107 (the published demo password)
     FieldServiceSettings.current()
     skills = {name: services.skill_save(actor=None, name=name) for name in SKILLS}
     types = [
@@ -407,3 +409,4 @@ def seed(*, rng, log, password: str = "demo-pass-2026", **_):  # noqa: S107 (the
     summary = ", ".join(f"{n} {state}" for state, n in sorted(planner.counts.items()))
     log(f"{sum(planner.counts.values())} jobs ({summary}); equipment at {with_equipment} properties.")
     seed_money(rng=rng, log=log)
+    seed_history(rng=rng, log=log, days=history_days)

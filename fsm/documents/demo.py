@@ -1,6 +1,6 @@
 """The demo company's money: estimates in every state and invoices for its completed jobs (some paid, some
 partly paid, some overdue). Called from fsm.demo.seed after the jobs (and the pricebook) exist; every
-record goes through the services, then a few dates are moved into the past (as time would have)."""
+record goes through the services (invoices with the clock at their moment: events.backdate.clock_at)."""
 
 import base64
 import io
@@ -12,7 +12,8 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from customers.models import Customer
-from users.models import Business, TaxRate
+from events.backdate import clock_at
+from users.models import TaxRate
 
 from ..estimates import services as estimates
 from ..estimates.models import Estimate
@@ -127,27 +128,25 @@ def _move_to(rng, estimate: Estimate, target: str) -> None:
 
 
 def _invoices(rng, items) -> str:
+    """The completed jobs' invoices, each issued (and paid) with the clock at its moment, so the ledger
+    dates them as they happened: most paid on the spot, some in part, some due soon, some overdue."""
     done = list(
         Job.objects.filter(state=Job.State.COMPLETED).select_related("customer").order_by("completed_at")
     )
-    today = timezone.localdate(timezone.now(), Business.current().tzinfo)
+    now = timezone.now()
     counts = {"paid": 0, "partly paid": 0, "unpaid": 0, "overdue": 0}
     for i, job in enumerate(done):
-        with transaction.atomic():
+        kind = ("paid", "paid", "paid", "partly paid", "unpaid", "overdue")[i % 6]
+        issued_at = min((job.completed_at or now) + timedelta(minutes=rng.randint(5, 90)), now)
+        with transaction.atomic(), clock_at(issued_at):
             invoice = invoices.invoice_for_job(job=job, actor=None)
             if not invoice.lines.exists():
                 for line, item in _lines(rng, items, "Good", rng.randint(0, 1)):
                     invoices.invoice_line_add(invoice=invoice, actor=None, line=line, item=item)
+            if kind == "unpaid":  # net 15 (a builder's or a landlord's account); "overdue" was due on receipt
+                type(invoice).objects.filter(pk=invoice.pk).update(payment_terms_days=15)
+                invoice.refresh_from_db()
             invoice = invoices.invoice_issue(invoice=invoice, actor=None)
-            days_ago = max((today - timezone.localdate(job.completed_at)).days, 0) if job.completed_at else 0
-            kind = ("paid", "paid", "paid", "partly paid", "unpaid", "overdue")[i % 6]
-            if kind == "overdue":
-                days_ago = max(days_ago, rng.randint(20, 75))
-            issued_on = today - timedelta(days=days_ago)
-            due_on = issued_on + timedelta(days=15 if kind in ("unpaid", "overdue") else 0)
-            if kind == "unpaid":
-                due_on = today + timedelta(days=rng.randint(2, 14))
-            type(invoice).objects.filter(pk=invoice.pk).update(issued_on=issued_on, due_on=due_on)
             if kind == "paid":
                 method = rng.choice(["cash", "check", "card"])
                 invoices.payment_record(

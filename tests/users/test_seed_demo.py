@@ -21,13 +21,13 @@ pytestmark = pytest.mark.django_db
 @time_machine.travel("2026-11-18 11:10 -06:00", tick=False)  # a weekday morning in Austin
 def test_the_whole_demo_loads_through_every_apps_seeder_and_a_second_run_does_nothing():
     out = StringIO()
-    call_command("seed_demo", customers=40, stdout=out)
+    call_command("seed_demo", customers=40, years=0, stdout=out)
     assert "Demo data loaded." in out.getvalue()
     assert Lead.objects.exists() and Job.objects.exists()
     assert Conversation.objects.exists() and Message.objects.filter(direction="in").exists()
 
     again = StringIO()
-    call_command("seed_demo", customers=40, stdout=again)
+    call_command("seed_demo", customers=40, years=0, stdout=again)
     assert "already loaded" in again.getvalue()
 
 
@@ -38,7 +38,7 @@ def _timeline(obj) -> list:
 
 @time_machine.travel("2026-11-18 11:10 -06:00", tick=False)
 def test_demo_timestamps_are_in_the_past_and_each_timeline_reads_in_order():
-    call_command("seed_demo", customers=40, stdout=StringIO())
+    call_command("seed_demo", customers=40, years=0.05, stdout=StringIO())  # with a few weeks of history
     now = timezone.now()
     assert Job.objects.aggregate(last=Max("created_at"))["last"] <= now
     assert Visit.objects.aggregate(last=Max("created_at"))["last"] <= now
@@ -60,7 +60,7 @@ def test_demo_timestamps_are_in_the_past_and_each_timeline_reads_in_order():
 def test_the_demo_business_is_ready_for_documents():
     from users.models import Business, PaymentTerms, TaxRate
 
-    call_command("seed_demo", customers=5, stdout=StringIO())
+    call_command("seed_demo", customers=5, years=0, stdout=StringIO())
     business = Business.objects.get()
     assert business.legal_name.endswith("LLC") and business.license_number
     assert business.address_lines == ["4410 S Congress Ave, Suite 200", "Austin, TX 78745"]
