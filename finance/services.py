@@ -301,7 +301,23 @@ def account_create(*, code: str, name: str, kind: str, parent: Account | None = 
         raise ApplicationError("Choose the account's kind.", field="kind")
     if parent is not None and parent.kind != kind:
         raise ApplicationError("A sub-account has its parent's kind.", field="parent")
-    return Account.objects.create(code=code, name=name, kind=kind, parent=parent)
+    with transaction.atomic():
+        account = Account.objects.create(code=code, name=name, kind=kind, parent=parent)
+        _account_audit(account, "created", actor, f"Account {account} added ({account.get_kind_display()})")
+    return account
+
+
+def _account_audit(account: Account, what: str, actor, summary: str, **data) -> None:
+    """The chart's changes go on the audit trail, like the period locks."""
+    from events.services import record
+
+    record(
+        f"finance.account.{what}",
+        subject=Business.current(),
+        actor=actor,
+        summary=summary,
+        data={"account_id": account.pk, "code": account.code, "name": account.name, **data},
+    )
 
 
 def account_update(*, account: Account, name: str | None = None, active: bool | None = None, actor=None):
@@ -315,9 +331,24 @@ def account_update(*, account: Account, name: str | None = None, active: bool | 
         raise ApplicationError(
             f"{account} is where the work posts ({account.role}): it cannot be deactivated.", field="active"
         )
+    before = Account.objects.values("name", "active").get(pk=account.pk)
     if active is not None:
         account.active = active
-    account.save(update_fields=["name", "active"])
+    changes = {
+        field: [before[field], getattr(account, field)]
+        for field in ("name", "active")
+        if before[field] != getattr(account, field)
+    }
+    if not changes:
+        return account
+    with transaction.atomic():
+        account.save(update_fields=["name", "active"])
+        said = {
+            "name": f"renamed from {before['name']}",
+            "active": "reactivated" if account.active else "deactivated",
+        }
+        summary = f"Account {account}: " + ", ".join(said[field] for field in changes)
+        _account_audit(account, "changed", actor, summary, changes=changes)
     return account
 
 
@@ -327,4 +358,6 @@ def account_delete(*, account: Account, actor=None) -> None:
         raise ApplicationError(f"{account} has postings: deactivate it instead.", field="account")
     if account.role or account.children.exists():
         raise ApplicationError(f"{account} is used by the chart: deactivate it instead.", field="account")
-    account.delete()
+    with transaction.atomic():
+        _account_audit(account, "deleted", actor, f"Account {account} deleted (nothing was posted to it)")
+        account.delete()

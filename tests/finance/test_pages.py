@@ -314,6 +314,17 @@ def test_the_owner_adds_renames_deactivates_and_deletes_only_an_unused_account(c
     assert not Account.objects.filter(pk=unused.pk).exists()
     client.post(f"/finance/accounts/{chart['ar'].pk}/", {"deactivate": "1"})
     assert Account.objects.get(role="ar").active  # the posting rules' accounts stay active
+    trail = list(Event.objects.filter(code__startswith="finance.account.").order_by("pk"))
+    assert [(e.code, e.summary) for e in trail] == [
+        ("finance.account.created", "Account 6200 Truck fuel added (Expense)"),
+        ("finance.account.changed", "Account 6200 Fuel and tolls: renamed from Truck fuel"),
+        ("finance.account.changed", "Account 6200 Fuel and tolls: deactivated"),
+        ("finance.account.changed", "Account 6200 Fuel and tolls: reactivated"),
+        ("finance.account.created", "Account 6300 Tools added (Expense)"),
+        ("finance.account.deleted", "Account 6300 Tools deleted (nothing was posted to it)"),
+    ]
+    assert {e.actor for e in trail} == {owner, None}  # the page's changes carry who made them
+    assert trail[1].data["changes"] == {"name": ["Truck fuel", "Fuel and tolls"]}
 
 
 def test_a_duplicate_account_code_is_a_form_error(chart, owner, client_for):
