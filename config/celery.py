@@ -32,4 +32,6 @@ app.conf.beat_schedule = {
     "visit-reminders": {"task": "fsm.tasks.visit_reminders", "schedule": 15 * 60.0},
     # Sent estimates past their expiry date -> expired (hourly: "nightly" in every time zone, and idempotent).
     "estimates-expire": {"task": "fsm.tasks.estimates_expire", "schedule": 60 * 60.0},
+    # Sequences: every enrollment step that is due (durable: the due time is in the database).
+    "automations-tick": {"task": "crm.tasks.automations_tick", "schedule": 60.0},
 }

@@ -439,3 +439,14 @@ class ImportRowKey(models.Model):
 
     def __str__(self) -> str:
         return self.row_hash[:12]
+
+
+# Sequences, enrollments and tasks live in crm.automations; Django finds models through this module.
+from .automations.models import (  # noqa: E402, F401
+    AutomationSettings,
+    Enrollment,
+    EnrollmentStep,
+    Sequence,
+    Step,
+    Task,
+)

@@ -240,3 +240,6 @@ def _day(day: date) -> str:
 
 def _clock(moment: datetime) -> str:
     return f"{moment.hour % 12 or 12}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
+
+
+from .automations import subscribers as automations  # noqa: E402, F401 (its subscribers register on import)

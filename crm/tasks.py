@@ -23,3 +23,11 @@ def call_identify_queued_before(call_id: int) -> None:
 @shared_task(name="crm.tasks.sweep_calls")
 def sweep_calls() -> tuple[int, int]:
     return phone.calls_sweep()
+
+
+@shared_task(name="crm.tasks.automations_tick")
+def automations_tick() -> int:
+    """Every due sequence step (beat, every minute); a batch at a time under row locks."""
+    from .automations.engine import automations_tick as tick
+
+    return tick()

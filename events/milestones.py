@@ -197,6 +197,8 @@ class EstimateSent(EstimateMilestone):
     option_totals: list[str] = []  # each option's total, "1234.50"
     expires_on: date | None = None  # ISO date in the stored data
     channels: list[str] = []  # "sms", "email"
+    public_url: str = ""  # the customer's link to the estimate
+    prepared_by_first_name: str = ""  # who made it (a follow-up's {technician})
 
 
 class EstimateAccepted(EstimateMilestone):

@@ -336,9 +336,19 @@ def reply_number(customer: Customer) -> str:
     return phone.number.as_e164
 
 
-def email_queue(*, to: str, subject: str, body: str, customer: Customer, actor=None) -> Message:
+def email_queue(
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    customer: Customer,
+    actor=None,
+    purpose: str = Message.Purpose.CARE,
+    template: str = "",
+) -> Message:
     """Put one e-mail in the outbox (channel "email"); the e-mail send task sends it after commit.
-    Address and subject are fields; the body is the text alone; to_number stays empty."""
+    Address and subject are fields; the body is the text alone; to_number stays empty. An automated
+    e-mail (`purpose`) counts toward the customer's frequency caps like a text (messaging.frequency)."""
     to = customer_services.email_normalize(to, field_name="to")
     body = (body or "").strip()
     if not body:
@@ -350,7 +360,8 @@ def email_queue(*, to: str, subject: str, body: str, customer: Customer, actor=N
             customer=customer,
             direction=Message.Direction.OUTBOUND,
             channel=Message.Channel.EMAIL,
-            purpose=Message.Purpose.CARE,
+            purpose=purpose,
+            template=template,
             to_email=to,
             from_email=settings.DEFAULT_FROM_EMAIL.rpartition("<")[2].strip(">").strip(),
             subject=subject,

@@ -262,6 +262,10 @@ def option_totals(option: EstimateOption, addon_ids: set[int] = frozenset()) -> 
 # --- Sending and the customer's answer -----------------------------------------------------------------
 
 
+def _first_name(user) -> str:
+    return (user.first_name or user.username) if is_person(user) else ""
+
+
 def public_url(estimate: Estimate) -> str:
     return settings.PUBLIC_BASE_URL.rstrip("/") + reverse("estimate-public", args=[estimate.public_token])
 
@@ -336,6 +340,8 @@ def estimate_send(*, estimate: Estimate, actor, sms: bool = True, email: bool = 
             option_totals=[str(o.total) for o in options],
             expires_on=estimate.expires_on.isoformat(),
             channels=channels,
+            public_url=link,
+            prepared_by_first_name=_first_name(estimate.created_by),
         )
     return estimate
 
@@ -378,6 +384,8 @@ def estimate_present(*, estimate: Estimate, actor) -> Estimate:
             option_totals=[str(o.total) for o in options],
             expires_on=estimate.expires_on.isoformat(),
             channels=["in person"],
+            public_url=public_url(estimate),
+            prepared_by_first_name=_first_name(estimate.created_by or actor),
         )
     return estimate
 

@@ -1,0 +1,107 @@
+"""What starts and ends enrollments: fsm's and crm's milestones (imported by crm.subscribers, so the
+registry finds them). Each is safe to run twice: an active enrollment per subject is enrolled once, and
+stopping a stopped one does nothing."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.db.models import Q
+
+from common import money
+from events.registry import subscriber
+
+from . import engine
+from .models import Sequence
+
+
+def _amounts(totals: list[str]) -> list[Decimal]:
+    amounts = []
+    for total in totals:
+        try:
+            amounts.append(Decimal(total))
+        except (InvalidOperation, TypeError):
+            continue
+    return amounts
+
+
+@subscriber("estimate.sent", name="crm.automations.enroll_estimate")
+def enroll_estimate(event) -> None:
+    """An estimate went out (or was shown on site): the unsold-estimate follow-up starts."""
+    data = event.data
+    amounts = _amounts(data.get("option_totals") or [])
+    lowest, highest = (min(amounts), max(amounts)) if amounts else (None, None)
+    engine.enroll_by_trigger(
+        trigger=Sequence.Trigger.ESTIMATE_SENT,
+        customer_id=data["customer_id"],
+        origin="estimate.sent",
+        subject_key=f"estimate:{data['estimate_id']}",
+        context={
+            "estimate_id": data["estimate_id"],
+            "estimate_number": data.get("estimate_number", ""),
+            "estimate_link": data.get("public_url", ""),
+            "estimate_total": money.format_money(lowest) if lowest is not None else "",
+            # The most the customer may spend: what a step's "at least" amount compares (a call for big jobs).
+            "estimate_amount": str(highest) if highest is not None else "",
+            "technician": data.get("prepared_by_first_name", ""),
+        },
+        now=event.occurred_at,
+    )
+
+
+@subscriber("lead.created", name="crm.automations.enroll_lead")
+def enroll_lead(event) -> None:
+    """A new lead: the nurture sequence (its first wait gives the office time to answer)."""
+    from ..models import Lead
+
+    data = event.data
+    lead = Lead.objects.filter(pk=data["lead_id"]).first()
+    if lead is None or lead.state not in Lead.OPEN_STATES:
+        return
+    engine.enroll_by_trigger(
+        trigger=Sequence.Trigger.LEAD_CREATED,
+        customer_id=data.get("customer_id"),
+        origin="lead.created",
+        lead=lead,
+        subject_key=f"lead:{lead.pk}",
+        now=event.occurred_at,
+    )
+
+
+@subscriber("job.canceled", name="crm.automations.enroll_canceled")
+def enroll_canceled(event) -> None:
+    """An appointment was canceled: the rebook sequence."""
+    data = event.data
+    engine.enroll_by_trigger(
+        trigger=Sequence.Trigger.JOB_CANCELED,
+        customer_id=data.get("customer_id"),
+        origin="job.canceled",
+        subject_key=f"job:{data['job_id']}",
+        context={"job_number": data.get("job_number", "")},
+        now=event.occurred_at,
+    )
+
+
+@subscriber("estimate.accepted", "estimate.declined", name="crm.automations.stop_on_estimate")
+def stop_on_estimate(event) -> None:
+    reason = engine.STOP_REASONS[event.milestone]
+    engine.stop_where(Q(subject_key=f"estimate:{event.data['estimate_id']}"), reason=reason)
+
+
+@subscriber("message.received", name="crm.automations.stop_on_reply")
+def stop_on_reply(event) -> None:
+    if event.data.get("customer_id"):
+        engine.stop_where(Q(customer_id=event.data["customer_id"]), reason="The customer replied")
+
+
+@subscriber("lead.lost", name="crm.automations.stop_on_lost")
+def stop_on_lost(event) -> None:
+    lead_id = event.data["lead_id"]
+    engine.stop_where(Q(lead_id=lead_id) | Q(subject_key=f"lead:{lead_id}"), reason="The lead was lost")
+
+
+@subscriber("lead.booked", "job.scheduled", name="crm.automations.stop_on_booking")
+def stop_on_booking(event) -> None:
+    customer_id = event.data.get("customer_id")
+    if customer_id:
+        engine.stop_where(
+            Q(customer_id=customer_id, sequence__stop_on_booking=True), reason="A job was booked"
+        )
