@@ -50,6 +50,7 @@ MERGE_FIELDS = {
 }
 FIELD = re.compile(r"\{(\w*)\}")
 BATCH = 200
+STALE_TRIGGER = timedelta(days=1)
 RETRY_AFTER_ERROR = timedelta(minutes=15)
 
 
@@ -197,6 +198,7 @@ def enroll(
                 subject_key=subject_key,
                 context=context or {},
                 origin=origin[:60],
+                started_at=now,
                 enrolled_by=actor if actor is not None and actor.is_authenticated else None,
             )
             _log(enrollment, Outcome.ENROLLED, now, note=f"Enrolled ({origin})")
@@ -209,12 +211,16 @@ def enroll(
     return enrollment
 
 
-def enroll_by_trigger(*, trigger: str, customer_id: int | None, origin: str, **kwargs) -> list[Enrollment]:
+def enroll_by_trigger(
+    *, trigger: str, customer_id: int | None, origin: str, now: datetime, **kwargs
+) -> list[Enrollment]:
+    """Enroll in every active sequence with this trigger. A milestone delivered over a day late (a
+    backlog, a replay, old demo data) starts nothing: its moment for a follow-up has passed."""
     customer = Customer.objects.filter(pk=customer_id).first() if customer_id else None
-    if customer is None:
+    if customer is None or now < timezone.now() - STALE_TRIGGER:
         return []
     return [
-        enroll(sequence=sequence, customer=customer, origin=origin, **kwargs)
+        enroll(sequence=sequence, customer=customer, origin=origin, now=now, **kwargs)
         for sequence in Sequence.objects.filter(trigger=trigger, active=True)
     ]
 
@@ -444,7 +450,10 @@ ENDING = {
 
 def exit_reason(enrollment: Enrollment) -> str:
     """Why the enrollment must stop before its next step ('' when it goes on). Two or three queries."""
-    customer, since = enrollment.customer, enrollment.created_at
+    customer, since = enrollment.customer, enrollment.started_at
+    expires = enrollment.context.get("expires_on")
+    if expires and expires < timezone.localdate(timezone.now(), Business.current().tzinfo).isoformat():
+        return "The estimate expired"
     if customer.merged_into_id:
         return "The customer was merged into another"
     replied = Message.objects.filter(

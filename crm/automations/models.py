@@ -124,6 +124,7 @@ class Enrollment(models.Model):
     enrolled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    started_at = models.DateTimeField(help_text="When the trigger happened: the exit rules look after it.")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -42,6 +42,7 @@ def enroll_estimate(event) -> None:
             # The most the customer may spend: what a step's "at least" amount compares (a call for big jobs).
             "estimate_amount": str(highest) if highest is not None else "",
             "technician": data.get("prepared_by_first_name", ""),
+            "expires_on": str(data.get("expires_on") or ""),
         },
         now=event.occurred_at,
     )

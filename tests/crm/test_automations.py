@@ -299,3 +299,24 @@ def test_the_defaults_install_once_and_start_off(business):
     assert follow_up.steps.filter(kind="task", min_estimate_total=Decimal("2500.00")).exists()
     for sequence in made:
         engine.sequence_activate(sequence=sequence)  # every default text uses known merge fields
+
+
+@time_machine.travel(MONDAY_9, tick=False)
+def test_an_estimate_past_its_expiry_gets_no_more_follow_ups(follow_up, customer, office):
+    _send_estimate(customer, office)
+    enrollment = Enrollment.objects.get(customer=customer)
+    expires = enrollment.context["expires_on"]
+    assert expires
+    with time_machine.travel(datetime.fromisoformat(expires) + timedelta(days=1, hours=12), tick=False):
+        engine.automations_tick(now=timezone.now())
+    enrollment.refresh_from_db()
+    assert enrollment.stop_reason == "The estimate expired"
+
+
+def test_a_milestone_delivered_days_late_starts_no_sequence(follow_up, customer, office):
+    with time_machine.travel(MONDAY_9, tick=False):
+        estimate = good_better_best(customer=customer, actor=office)
+        estimates.estimate_send(estimate=estimate, actor=office, sms=True, email=False)
+    with time_machine.travel(MONDAY_9 + timedelta(days=3), tick=False):  # the worker was down for days
+        deliver()
+    assert not Enrollment.objects.exists()
