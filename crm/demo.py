@@ -11,6 +11,9 @@ from events.backdate import backdated
 from users.models import User
 
 from . import services
+from .automations import engine
+from .automations.defaults import defaults_install
+from .automations.models import Sequence
 from .demo_history import seed_history
 from .models import Campaign, Lead, LostReason, ServiceType, Source, WebForm
 
@@ -103,6 +106,25 @@ def seed(*, rng, log, history_days: int = 0, **_):
         "and 10 text conversations."
     )
     seed_history(rng=rng, log=log, days=history_days, sources=sources, campaigns=campaigns)
+    _seed_automations(log, office)
+
+
+def _seed_automations(log, office) -> None:
+    """The default sequences switched on (the worker enrolls the estimates the demo sends), and the open
+    new leads in the nurture sequence."""
+    defaults_install(active=True)
+    nurture = Sequence.objects.get(key="new-lead-nurture")
+    fresh = Lead.objects.filter(state=Lead.State.NEW, customer__isnull=False).order_by("-arrived_at")[:4]
+    for lead in fresh:
+        engine.enroll(
+            sequence=nurture,
+            customer=lead.customer,
+            origin="lead.created",
+            lead=lead,
+            subject_key=f"lead:{lead.pk}",
+            now=lead.arrived_at,
+        )
+    log(f"3 default sequences switched on; {len(fresh)} new leads in the nurture sequence.")
 
 
 TEXTS = [

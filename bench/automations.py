@@ -1,0 +1,201 @@
+"""One scheduler tick over many enrollments: how long it takes to hand every due step to the outbox.
+
+    .venv/bin/python bench/automations.py [--customers 100000] [--due 5000] [--events 300000] [--runs 3]
+
+Recreates its own PostgreSQL database (homeservice_bench_automations), migrates, and bulk-loads
+`--customers` customers (a textable mobile and an Austin property each), one active sequence whose next
+step is a text, one active enrollment per customer (100,000 by default) of which `--due` are due now and
+the rest over the next two weeks, and `--events` milestones over the last 60 days (the activity log the
+exit rules read: lead and job milestones of the same customers, a share of them inbound texts' events).
+Then `--runs` times: the due enrollments are set due again (and their texts deleted), one
+`automations_tick()` runs, and its wall time, steps per second and SQL statements per step are printed
+(target: every due step handed to the outbox in under 5 s on 2 cores). Texts go to the outbox only (the
+transport is not called: the send runs after commit in a worker, which is not running here).
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DB_NAME = "homeservice_bench_automations"
+DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+MILESTONES = ["lead.created", "lead.qualified", "job.dispatched", "job.completed", "invoice.issued"]
+
+
+def django_setup() -> None:
+    os.environ.update(
+        DATABASE_URL=DATABASE_URL,
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DJANGO_DEBUG="0",
+        CELERY_BROKER_URL="memory://",
+        REDIS_URL="",
+        CACHE_REDIS_URL="",
+    )
+    import django
+
+    django.setup()
+
+
+def recreate() -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+
+
+def load(customers: int, due: int, events: int) -> None:
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+    from django.utils import timezone
+
+    from crm.automations.models import AutomationSettings, Enrollment, Sequence, Step
+    from customers.models import Customer, PhoneNumber, Property
+    from events.models import Event
+
+    rng = random.Random(7)
+    now = timezone.now()
+    started = time.perf_counter()
+    AutomationSettings.objects.create(max_per_day=3, max_per_week=6)
+    sequence = Sequence.objects.create(name="Bench follow-up", trigger="manual", active=True)
+    Step.objects.create(sequence=sequence, position=0, kind="sms", body="Hi {first_name}, any questions?")
+    Step.objects.create(sequence=sequence, position=1, kind="wait", wait_days=3)
+    Step.objects.create(sequence=sequence, position=2, kind="sms", body="Still here, {first_name}.")
+    chunk = 5000
+    for first in range(0, customers, chunk):
+        made = Customer.objects.bulk_create(
+            Customer(first_name=f"Cust{i}", last_name="Bench", sort_name=f"bench cust{i}")
+            for i in range(first, min(customers, first + chunk))
+        )
+        PhoneNumber.objects.bulk_create(
+            PhoneNumber(
+                customer=c,
+                number=f"+1512{200 + (c.pk // 10000) % 700:03d}{c.pk % 10000:04d}",
+                is_primary=True,
+            )
+            for c in made
+        )
+        Property.objects.bulk_create(
+            Property(
+                customer=c,
+                street=f"{c.pk} Main St",
+                city="Austin",
+                state="TX",
+                zip_code="78704",
+                is_primary=True,
+            )
+            for c in made
+        )
+        Enrollment.objects.bulk_create(
+            Enrollment(
+                sequence=sequence,
+                customer=c,
+                origin="bench",
+                started_at=now - timedelta(days=rng.randint(1, 14)),
+                due_at=now + timedelta(minutes=rng.randint(10, 14 * 24 * 60)),
+            )
+            for c in made
+        )
+    ids = list(Customer.objects.values_list("pk", flat=True))
+    customer_type = ContentType.objects.get_for_model(Customer)
+    for first in range(0, events, chunk):
+        Event.objects.bulk_create(
+            Event(
+                code=f"bench.{m}",
+                milestone=m,
+                subject_type=customer_type,
+                subject_id=str(pk),
+                occurred_at=now - timedelta(minutes=rng.randint(0, 60 * 24 * 60)),
+                data={"customer_id": pk, "lead_id": rng.randint(1, customers)},
+                fanned_out_at=now,
+            )
+            for m, pk in (
+                (rng.choice(MILESTONES), rng.choice(ids)) for _ in range(min(chunk, events - first))
+            )
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    print(
+        f"loaded {customers:,} customers with {customers:,} active enrollments and {events:,} events "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
+
+
+def make_due(due: int) -> list[int]:
+    from django.utils import timezone
+
+    from crm.automations.models import Enrollment, EnrollmentStep
+    from messaging.models import Message
+
+    Message.objects.all().delete()
+    EnrollmentStep.objects.all().delete()
+    chosen = list(Enrollment.objects.order_by("pk").values_list("pk", flat=True)[:due])
+    Enrollment.objects.filter(pk__in=chosen).update(
+        due_at=timezone.now() - timedelta(seconds=30), position=0, waiting_reason=""
+    )
+    return chosen
+
+
+def tick_bench(due: int, runs: int) -> bool:
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    from crm.automations.engine import automations_tick
+    from messaging.models import Message
+
+    walls = []
+    ok = True
+    for run in range(runs):
+        make_due(due)
+        reset_queries()
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            steps = automations_tick()
+            wall = time.perf_counter() - started
+        queued = Message.objects.count()
+        walls.append(wall)
+        ok &= steps == due == queued
+        print(
+            f"tick {run + 1}: {steps:,} steps in {wall:.2f} s ({steps / wall:,.0f} steps/s), "
+            f"{len(queries) / max(steps, 1):.1f} SQL per step, {queued:,} texts in the outbox"
+        )
+    median = statistics.median(walls)
+    verdict = "met" if median < 5 else "NOT met"
+    print(f"one tick, {due:,} due of the enrollments: median {median:.2f} s (target < 5 s: {verdict})")
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--due", type=int, default=5_000)
+    parser.add_argument("--events", type=int, default=300_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--reuse", action="store_true", help="keep the loaded database")
+    args = parser.parse_args()
+    if not args.reuse:
+        recreate()
+    django_setup()
+    from django.core.management import call_command
+
+    if not args.reuse:
+        call_command("migrate", verbosity=0)
+        from users.models import Business
+
+        Business.objects.create(name="Bench Plumbing", time_zone="America/Chicago", phone="+15125550100")
+        load(args.customers, args.due, args.events)
+    ok = tick_bench(args.due, args.runs)
+    print("segment count over 100,000 customers: not measured (the segment builder is not built yet)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
