@@ -19,6 +19,7 @@ import re
 from datetime import datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -26,7 +27,7 @@ from django.utils import timezone
 from common.errors import ApplicationError
 from customers import services as customer_services
 from customers.models import Customer
-from events.models import Event
+from events.models import Event, EventLink
 from messaging import services as messaging
 from messaging.frequency import frequency_release
 from messaging.models import Message
@@ -299,6 +300,7 @@ def automations_tick(*, now: datetime | None = None, batch: int = BATCH, limit: 
             due = list(
                 Enrollment.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("sequence", "customer", "lead")
+                .prefetch_related("customer__phones", "customer__emails")
                 .filter(state=Enrollment.State.ACTIVE, due_at__lte=now, sequence__active=True)
                 .order_by("due_at", "pk")[:batch]
             )
@@ -433,11 +435,13 @@ def _amount(value) -> Decimal:
 
 def _address(enrollment: Enrollment, step: Step) -> str:
     customer = enrollment.customer
-    if step.kind == Step.Kind.SMS:
-        phone = customer.phones.filter(textable=True).order_by("-is_primary", "pk").first()
-        return phone.number.as_e164 if phone else ""
-    email = customer.emails.order_by("-is_primary", "pk").first()
-    return email.email if email else ""
+    if step.kind == Step.Kind.SMS:  # read from the batch's prefetch
+        phones = sorted(
+            (p for p in customer.phones.all() if p.textable), key=lambda p: (not p.is_primary, p.pk)
+        )
+        return phones[0].number.as_e164 if phones else ""
+    emails = sorted(customer.emails.all(), key=lambda e: (not e.is_primary, e.pk))
+    return emails[0].email if emails else ""
 
 
 # --- Exit rules -----------------------------------------------------------------------------------------
@@ -469,8 +473,12 @@ def exit_reason(enrollment: Enrollment) -> str:
         ended |= Q(milestone__in=ENDING["lead"], data__lead_id=enrollment.lead_id)
     if enrollment.sequence.stop_on_booking:
         ended |= Q(milestone__in=("job.scheduled", "lead.booked"), data__customer_id=customer.pk)
+    # Read from the customer's own timeline (EventLink's index), never by scanning the log's JSON.
+    on_timeline = EventLink.objects.filter(
+        target_type=ContentType.objects.get_for_model(Customer), target_id=str(customer.pk)
+    ).values("event_id")
     event = (
-        Event.objects.filter(ended, occurred_at__gte=since)
+        Event.objects.filter(ended, pk__in=on_timeline, occurred_at__gte=since)
         .order_by("occurred_at")
         .values_list("milestone", flat=True)
     ).first()

@@ -320,3 +320,36 @@ def test_a_milestone_delivered_days_late_starts_no_sequence(follow_up, customer,
     with time_machine.travel(MONDAY_9 + timedelta(days=3), tick=False):  # the worker was down for days
         deliver()
     assert not Enrollment.objects.exists()
+
+
+@pytest.mark.parametrize("decision", ["decline", "accept"])
+@time_machine.travel(MONDAY_9, tick=False)
+def test_a_decision_stops_the_next_step_even_before_its_milestone_is_delivered(
+    follow_up, customer, office, decision
+):
+    estimate = _send_estimate(customer, office)
+    if decision == "decline":
+        estimates.estimate_decline(estimate=estimate, reason="Too much")
+    else:
+        estimates.estimate_accept(
+            estimate=estimate,
+            option_id=estimate.options.first().pk,
+            signer_name="Ana",
+            signature=_signature(),
+        )
+    enrollment = Enrollment.objects.get(customer=customer)
+    assert engine.automations_tick(now=enrollment.due_at) == 0  # the worker has not delivered it yet
+    enrollment.refresh_from_db()
+    assert enrollment.state == "stopped" and enrollment.stop_reason.startswith("The estimate was")
+    assert texts(customer) == []
+
+
+@time_machine.travel(MONDAY_9, tick=False)
+def test_an_email_step_goes_to_the_primary_address_and_a_text_step_without_a_mobile_is_skipped(business):
+    sequence = _manual(business, {"kind": "email", "subject": "Hi {first_name}", "body": "Body"}, _text(1))
+    nobody = make_customer(first_name="Bo", phones=[], emails=["bo@example.com"])
+    enrollment = engine.enroll(sequence=sequence, customer=nobody, origin="by hand")
+    assert engine.automations_tick() == 2
+    mail = Message.objects.get(customer=nobody, channel="email")
+    assert mail.to_email == "bo@example.com" and mail.subject == "Hi Bo" and mail.purpose == "automated"
+    assert list(enrollment.log.values_list("outcome", flat=True)) == ["enrolled", "sent", "skipped", "done"]
