@@ -450,3 +450,4 @@ from .automations.models import (  # noqa: E402, F401
     Step,
     Task,
 )
+from .segments.models import CustomerEquipment, CustomerHistory, CustomerJobType, Segment  # noqa: E402, F401

@@ -243,3 +243,4 @@ def _clock(moment: datetime) -> str:
 
 
 from .automations import subscribers as automations  # noqa: E402, F401 (its subscribers register on import)
+from .segments import subscribers as segments  # noqa: E402, F401

@@ -176,6 +176,17 @@ class JobCompleted(JobMoved):
     completion_note: str
     visit_ids: list[int]
     at: datetime
+    job_type: str = ""  # the job type's name ("AC tune-up"); "" for a job without one
+
+
+class EquipmentSaved(Payload):
+    """A unit found at a property, or corrected (a segment's "water heater older than 10 years")."""
+
+    equipment_id: int
+    property_id: int
+    customer_id: int
+    kind: str
+    installed_on: date | None
 
 
 class JobCanceled(JobMoved):
@@ -283,6 +294,7 @@ CATALOGUE: dict[str, type[Payload]] = {
     "job.en_route": JobEnRoute,
     "job.completed": JobCompleted,
     "job.canceled": JobCanceled,
+    "equipment.saved": EquipmentSaved,
     "estimate.sent": EstimateSent,
     "estimate.accepted": EstimateAccepted,
     "estimate.declined": EstimateDeclined,

@@ -399,7 +399,14 @@ def job_complete(
                 summary=f"Completed without {and_list(missing)}: {override_reason}",
                 data={"missing": missing, "reason": override_reason},
             )
-        data = _moved(job, before, completion_note=note, visit_ids=[v.pk for v in done], at=at.isoformat())
+        data = _moved(
+            job,
+            before,
+            completion_note=note,
+            visit_ids=[v.pk for v in done],
+            at=at.isoformat(),
+            job_type=job.job_type.name if job.job_type_id else "",
+        )
         publish(job, "job.completed", actor=actor, summary=f"Completed: {note[:120]}", data=data)
     return job
 

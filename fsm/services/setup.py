@@ -230,11 +230,19 @@ def equipment_save(
     )
     with transaction.atomic():
         item.save()
-        events.record(
-            "fsm.equipment.saved",
+        events.publish(
+            "equipment.saved",
+            code="fsm.equipment.saved",
             subject=item,
             actor=actor,
             links=[property, property.customer],
             summary=f"Equipment: {item}",
+            data={
+                "equipment_id": item.pk,
+                "property_id": property.pk,
+                "customer_id": property.customer_id,
+                "kind": item.kind,
+                "installed_on": item.installed_on.isoformat() if item.installed_on else None,
+            },
         )
     return item
