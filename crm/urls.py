@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from . import inbox, views
+from .segments import views as segment_views
 
 app_name = "crm"
 
@@ -16,6 +17,9 @@ urlpatterns = [
     path("sources/", views.source_list, name="sources"),
     path("sources/<int:pk>/", views.source_detail, name="source"),
     path("campaigns/", views.campaign_list, name="campaigns"),
+    path("segments/", segment_views.segment_list, name="segments"),
+    path("segments/new/", segment_views.segment_builder, name="segment-new"),
+    path("segments/<int:pk>/", segment_views.segment_builder, name="segment"),
     path("campaigns/<int:pk>/", views.campaign_edit, name="campaign"),
     path("settings/", views.pipeline_settings, name="settings"),
     path("messaging-settings/", views.messaging_settings, name="messaging-settings"),

@@ -9,7 +9,7 @@ import time_machine
 
 from common.errors import ApplicationError
 from crm.segments import services as segments
-from crm.segments.models import CustomerEquipment, CustomerHistory, CustomerJobType
+from crm.segments.models import CustomerEquipment, CustomerHistory, CustomerJobType, Segment
 from crm.segments.services import SegmentSpec
 from customers import services as customer_services
 from fsm import services as fsm
@@ -111,3 +111,39 @@ def test_bad_filters_and_names_are_refused(business):
     segments.segment_save(name="Tune-up due", spec=spec)
     with pytest.raises(ApplicationError, match="already a segment"):
         segments.segment_save(name="Tune-up  due", spec=spec)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_builder_counts_live_and_saves_a_segment(business, owner, client_for):
+    _with_history(months_ago=14, spend="900", job_type="AC tune-up")
+    _with_history(months_ago=3, spend="100", job_type="AC tune-up")
+    client = client_for(owner)
+    page = client.get("/leads/segments/new/", {"last_job_months": "12"})
+    assert page.status_code == 200 and page.context["count"] == 1
+    partial = client.get("/leads/segments/new/", {"last_job_months": "12"}, HTTP_HX_REQUEST="true")
+    assert partial.content.decode().lstrip().startswith('<section class="card" id="segment-result"')
+    saved = client.post("/leads/segments/new/", {"name": "Tune-up due", "last_job_months": "12"})
+    segment = Segment.objects.get(name="Tune-up due")
+    assert saved.status_code == 302 and segment.spec["last_job_months"] == 12
+    listing = client.get("/leads/segments/")
+    assert [(s.name, n) for s, n in listing.context["rows"]] == [("Tune-up due", 1)]
+    again = client.get(f"/leads/segments/{segment.pk}/")
+    assert again.context["count"] == 1, again.context["form"].errors
+    assert again.context["form"]["last_job_months"].value() == "12"
+
+
+def test_the_builder_refuses_bad_filters_and_an_empty_segment_saving_nothing(business, owner, client_for):
+    client = client_for(owner)
+    bad = client.post("/leads/segments/new/", {"name": "X", "min_spend": "500", "max_spend": "100"})
+    assert bad.status_code == 400 and "less than the least" in bad.content.decode()
+    empty = client.post("/leads/segments/new/", {"name": "Everyone"})
+    assert empty.status_code == 400 and "at least one filter" in empty.content.decode()
+    nobody = client.get("/leads/segments/new/", {"min_spend": "99999"})
+    assert nobody.context["count"] == 0 and "would reach no one" in nobody.content.decode()
+    assert not Segment.objects.exists()
+
+
+def test_technicians_and_dispatchers_cannot_see_segments(business, technician, dispatcher, client_for):
+    for user in (technician, dispatcher):
+        assert client_for(user).get("/leads/segments/").status_code == 403
+        assert client_for(user).get("/leads/segments/new/").status_code == 403
