@@ -34,4 +34,6 @@ app.conf.beat_schedule = {
     "estimates-expire": {"task": "fsm.tasks.estimates_expire", "schedule": 60 * 60.0},
     # Sequences: every enrollment step that is due (durable: the due time is in the database).
     "automations-tick": {"task": "crm.tasks.automations_tick", "schedule": 60.0},
+    # Reactivation campaigns: each due recipient at the campaign's rate (the due time is in the database).
+    "outreach-tick": {"task": "crm.tasks.outreach_tick", "schedule": 60.0},
 }

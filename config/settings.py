@@ -181,6 +181,8 @@ FSM_PHOTO_MAX_BYTES = env.int("FSM_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)  
 FSM_SIGNATURE_MAX_BYTES = env.int("FSM_SIGNATURE_MAX_BYTES", default=512 * 1024)  # decoded PNG
 
 # --- SMS and calls (Twilio) ------------------------------------------------------------------------
+# What one SMS segment costs (Twilio US, long code), for a campaign's cost before and after it runs.
+SMS_SEGMENT_PRICE = env.float("SMS_SEGMENT_PRICE", default=0.0083)
 SMS_BACKEND = env("SMS_BACKEND", default="console")  # console: stored and shown in the app, nothing leaves
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")

@@ -450,4 +450,11 @@ from .automations.models import (  # noqa: E402, F401
     Step,
     Task,
 )
-from .segments.models import CustomerEquipment, CustomerHistory, CustomerJobType, Segment  # noqa: E402, F401
+from .segments.models import (  # noqa: E402, F401
+    CustomerEquipment,
+    CustomerHistory,
+    CustomerJobType,
+    Outreach,
+    OutreachRecipient,
+    Segment,
+)

@@ -31,3 +31,13 @@ def automations_tick() -> int:
     from .automations.engine import automations_tick as tick
 
     return tick()
+
+
+@shared_task(name="crm.tasks.outreach_tick")
+def outreach_tick() -> int:
+    """Reactivation campaigns: yearly ones whose date came round are launched; due recipients texted."""
+    from .segments.outreach import outreach_relaunch_yearly
+    from .segments.outreach import outreach_tick as tick
+
+    outreach_relaunch_yearly()
+    return tick()

@@ -95,3 +95,84 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Outreach(models.Model):
+    """A reactivation campaign: one text (or a sequence) to a segment's customers, now, at a set time or
+    every year on a date, throttled to a rate per hour; its results counted from what followed."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        DONE = "done", "Done"
+        CANCELED = "canceled", "Canceled"
+
+    class Repeat(models.TextChoices):
+        ONCE = "once", "Once"
+        YEARLY = "yearly", "Every year on that date"
+
+    name = models.CharField(max_length=120)
+    segment = models.ForeignKey(Segment, on_delete=models.PROTECT, related_name="outreaches")
+    body = models.TextField(blank=True, help_text="The text; or enroll them into a sequence instead.")
+    sequence = models.ForeignKey(
+        "crm.Sequence", null=True, blank=True, on_delete=models.PROTECT, related_name="outreaches"
+    )
+    starts_at = models.DateTimeField(help_text="When the first texts go (quiet hours still apply).")
+    repeat = models.CharField(max_length=8, choices=Repeat.choices, default=Repeat.ONCE)
+    rate_per_hour = models.PositiveIntegerField(default=100)
+    attribution_days = models.PositiveSmallIntegerField(
+        default=30, help_text="A job booked by a recipient within this many days counts for the campaign."
+    )
+    campaign = models.OneToOneField(
+        "crm.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="outreach",
+        help_text="Its attribution source in the lead reports.",
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    run = models.PositiveSmallIntegerField(default=0, help_text="Which year's send (yearly ones).")
+    test_sent_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    launched_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        app_label = "crm"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OutreachRecipient(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Skipped"
+
+    outreach = models.ForeignKey(Outreach, on_delete=models.CASCADE, related_name="recipients")
+    run = models.PositiveSmallIntegerField(default=0)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="outreach_received")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    due_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    message = models.ForeignKey(
+        "messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        app_label = "crm"
+        constraints = [
+            models.UniqueConstraint(fields=["outreach", "run", "customer"], name="outreach_recipient_once")
+        ]
+        indexes = [models.Index(fields=["due_at"], condition=models.Q(state="pending"), name="outreach_due")]
+
+    def __str__(self) -> str:
+        return f"{self.outreach_id} -> {self.customer_id}"

@@ -2,7 +2,9 @@
 the work history crm keeps from fsm's milestones (crm.segments.models).
 
 A segment never includes a merged-away customer, nor one without a mobile number that takes texts and has
-not opted out: a campaign is texts. Each filter left empty does not narrow it."""
+not opted out: a campaign is texts. Of those, a campaign reaches the ones who opted in to marketing texts
+(`marketing=True`; the consent ledger refuses marketing to anyone else). Each filter left empty does not
+narrow it."""
 
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
@@ -72,11 +74,27 @@ def _months_ago(now: datetime, months: int) -> datetime:
     return now - timedelta(days=round(months * 30.44))
 
 
-def segment_queryset(spec: SegmentSpec, *, now: datetime | None = None) -> QuerySet[Customer]:
+def _equipment_matching(spec: SegmentSpec, now: datetime) -> QuerySet[CustomerEquipment]:
+    units = CustomerEquipment.objects.filter(customer=OuterRef("pk"))
+    if spec.equipment_kind:
+        units = units.filter(kind__icontains=spec.equipment_kind)
+    if spec.equipment_min_age_years is not None:
+        born = date(now.year - spec.equipment_min_age_years, now.month, min(now.day, 28))
+        units = units.filter(installed_on__lte=born)
+    return units
+
+
+def segment_queryset(
+    spec: SegmentSpec, *, now: datetime | None = None, marketing: bool = False
+) -> QuerySet[Customer]:
+    """The customers matching `spec`. `marketing`: only those who opted in to marketing texts (what a
+    reactivation campaign may send to; the others match but are not reachable by one)."""
     now = now or timezone.now()
     textable = PhoneNumber.objects.filter(customer=OuterRef("pk"), textable=True).exclude(
         sms_consent=PhoneNumber.Consent.OPTED_OUT
     )
+    if marketing:
+        textable = textable.filter(sms_consent=PhoneNumber.Consent.OPTED_IN)
     query = Customer.objects.filter(merged_into__isnull=True).filter(Exists(textable))
     if spec.last_job_months is not None:
         query = query.filter(history__last_job_at__lt=_months_ago(now, spec.last_job_months))
@@ -85,13 +103,7 @@ def segment_queryset(spec: SegmentSpec, *, now: datetime | None = None) -> Query
             Exists(CustomerJobType.objects.filter(customer=OuterRef("pk"), job_type__in=spec.job_types))
         )
     if spec.equipment_kind or spec.equipment_min_age_years is not None:
-        units = CustomerEquipment.objects.filter(customer=OuterRef("pk"))
-        if spec.equipment_kind:
-            units = units.filter(kind__icontains=spec.equipment_kind)
-        if spec.equipment_min_age_years is not None:
-            born = date(now.year - spec.equipment_min_age_years, now.month, min(now.day, 28))
-            units = units.filter(installed_on__lte=born)
-        query = query.filter(Exists(units))
+        query = query.filter(Exists(_equipment_matching(spec, now)))
     if spec.zip_codes:
         query = query.filter(
             Exists(Property.objects.filter(customer=OuterRef("pk"), zip_code__in=spec.zip_codes))
@@ -110,8 +122,8 @@ def segment_queryset(spec: SegmentSpec, *, now: datetime | None = None) -> Query
     return query
 
 
-def segment_count(spec: SegmentSpec, *, now: datetime | None = None) -> int:
-    return segment_queryset(spec, now=now).count()
+def segment_count(spec: SegmentSpec, *, now: datetime | None = None, marketing: bool = False) -> int:
+    return segment_queryset(spec, now=now, marketing=marketing).count()
 
 
 def segment_preview(spec: SegmentSpec, *, now: datetime | None = None) -> list[Customer]:

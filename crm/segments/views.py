@@ -48,7 +48,11 @@ def segment_builder(request, pk: int | None = None):
                 )
                 messages.success(request, f"Segment {saved.name} saved.")
                 return redirect("crm:segment", pk=saved.pk)
-            context.update(count=services.segment_count(spec), preview=services.segment_preview(spec))
+            context.update(
+                count=services.segment_count(spec),
+                reachable=services.segment_count(spec, marketing=True),
+                preview=services.segment_preview(spec),
+            )
         except ApplicationError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
     status = 400 if request.method == "POST" else 200
