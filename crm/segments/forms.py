@@ -1,6 +1,10 @@
 from django import forms
 
-from .models import CustomerEquipment, CustomerJobType
+from common.errors import ApplicationError
+
+from ..automations import engine
+from ..automations.models import Sequence
+from .models import CustomerEquipment, CustomerJobType, Outreach
 from .services import SegmentSpec
 
 
@@ -62,3 +66,76 @@ class SegmentForm(forms.Form):
         data = spec.as_json()
         data["zip_codes"] = ", ".join(spec.zip_codes)
         return {"name": name, **{k: v for k, v in data.items() if v not in (None, "", [])}}
+
+
+CAMPAIGN_FIELDS = ("first_name", "last_name", "business_name", "business_phone")
+CAMPAIGN_FIELDS_SHOWN = ", ".join("{" + name + "}" for name in CAMPAIGN_FIELDS)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+class OutreachForm(forms.ModelForm):
+    """A reactivation campaign: to whom, what it says (or which sequence), when, how fast."""
+
+    class Meta:
+        model = Outreach
+        fields = [
+            *("name", "segment", "body", "sequence", "starts_at"),
+            *("repeat", "rate_per_hour", "attribution_days"),
+        ]
+        labels = {
+            "body": "Text",
+            "sequence": "Or enroll them in a sequence",
+            "starts_at": "Start sending",
+            "rate_per_hour": "Texts per hour",
+            "attribution_days": "Count jobs booked within ... days",
+        }
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 4, "data-sms-counter": ""}),
+            "starts_at": DateTimeInput,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["segment"].empty_label = "Pick a saved segment"
+        self.fields["sequence"].queryset = Sequence.objects.filter(active=True).order_by("name")
+        self.fields["sequence"].empty_label = "No, send the text"
+        self.fields["body"].help_text = "Merge fields: " + CAMPAIGN_FIELDS_SHOWN
+        self.fields["starts_at"].help_text = "Texts only go out 9 am to 8 pm, business time."
+
+    def clean_body(self):
+        body = self.cleaned_data.get("body", "").strip()
+        if body:
+            try:
+                engine.template_check(body)
+            except ApplicationError as error:
+                raise forms.ValidationError(error.message) from None
+            other = sorted(set(engine.FIELD.findall(body)) - set(CAMPAIGN_FIELDS))
+            if other:  # an estimate or a review link belongs to one job, not to a campaign
+                raise forms.ValidationError(
+                    f"{{{other[0]}}} has no value in a campaign: use {CAMPAIGN_FIELDS_SHOWN}."
+                )
+        return body
+
+    def clean_rate_per_hour(self):
+        rate = self.cleaned_data["rate_per_hour"]
+        if not 1 <= rate <= 5000:
+            raise forms.ValidationError("Send between 1 and 5,000 an hour.")
+        return rate
+
+    def clean_attribution_days(self):
+        days = self.cleaned_data["attribution_days"]
+        if not 1 <= days <= 365:
+            raise forms.ValidationError("Between 1 and 365 days.")
+        return days
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("body") and not data.get("sequence") and "body" not in self.errors:
+            self.add_error("body", "Write the text, or choose a sequence to enroll them in.")
+        return data

@@ -2,20 +2,24 @@
 (htmx re-counts as the filters change); saved segments for campaigns."""
 
 from django.contrib import messages
-from django.http import QueryDict
+from django.db.models import Count, Q
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
 
 from common.errors import ApplicationError
 from users.access import role_required
 from users.roles import Role
 
+from . import outreach as campaigns
 from . import services
-from .forms import SegmentForm
-from .models import Segment
+from .forms import OutreachForm, SegmentForm
+from .models import Outreach, OutreachRecipient, Segment
 from .services import SegmentSpec
 
 OFFICE = (Role.OWNER, Role.OFFICE)
+RECIPIENTS_SHOWN = 50
 
 
 @role_required(*OFFICE)
@@ -68,3 +72,86 @@ def _as_query(spec: SegmentSpec, name: str) -> QueryDict:
         else:
             query[key] = str(value)
     return query
+
+
+# --- Reactivation campaigns ------------------------------------------------------------------------------
+
+
+@role_required(*OFFICE)
+def outreach_list(request):
+    rows = Outreach.objects.select_related("segment").annotate(
+        sent=Count("recipients", filter=Q(recipients__state=OutreachRecipient.State.SENT)),
+        waiting=Count("recipients", filter=Q(recipients__state=OutreachRecipient.State.PENDING)),
+    )
+    return render(request, "crm/segments/outreach_list.html", {"rows": rows})
+
+
+@role_required(*OFFICE)
+@require_http_methods(["GET", "POST"])
+def outreach_edit(request, pk: int | None = None):
+    outreach = get_object_or_404(Outreach, pk=pk) if pk else None
+    if outreach and outreach.state not in (Outreach.State.DRAFT, Outreach.State.DONE):
+        messages.error(request, "A campaign under way cannot be changed: cancel it first.")
+        return redirect("crm:outreach", pk=outreach.pk)
+    initial = {"starts_at": timezone.localtime(timezone.now()).replace(second=0, microsecond=0)}
+    if request.GET.get("segment"):
+        initial["segment"] = request.GET["segment"]
+    form = OutreachForm(request.POST or None, instance=outreach, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(commit=False)
+        if saved.created_by_id is None:
+            saved.created_by = request.user
+        saved.save()
+        messages.success(request, f"{saved.name} saved. See who it reaches, text yourself a test, launch.")
+        return redirect("crm:outreach", pk=saved.pk)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "outreach": outreach}
+    return render(request, "crm/segments/outreach_form.html", context, status=status)
+
+
+@role_required(*OFFICE)
+def outreach_detail(request, pk: int):
+    outreach = get_object_or_404(Outreach.objects.select_related("segment", "sequence", "campaign"), pk=pk)
+    launchable = outreach.state in (Outreach.State.DRAFT, Outreach.State.DONE)
+    recipients = (
+        outreach.recipients.filter(run=outreach.run)
+        .select_related("customer", "message")
+        .order_by("due_at", "pk")
+    )
+    context = {
+        "outreach": outreach,
+        "launchable": launchable,
+        "plan": campaigns.outreach_plan(outreach) if launchable else None,
+        "results": campaigns.outreach_results(outreach) if outreach.run else None,
+        "waiting": recipients.filter(state=OutreachRecipient.State.PENDING).count() if outreach.run else 0,
+        "recipients": recipients[:RECIPIENTS_SHOWN] if outreach.run else [],
+        "shown": RECIPIENTS_SHOWN,
+    }
+    return render(request, "crm/segments/outreach_detail.html", context)
+
+
+@role_required(*OFFICE)
+@require_POST
+def outreach_action(request, pk: int, action: str):
+    outreach = get_object_or_404(Outreach, pk=pk)
+    try:
+        if action == "test":
+            message = campaigns.outreach_test_send(outreach=outreach, actor=request.user)
+            messages.success(request, f"Test text sent to {message.to_number}.")
+        elif action == "launch":
+            plan = campaigns.outreach_plan(outreach)
+            if str(plan.recipients) != request.POST.get("expected", ""):
+                raise ApplicationError(
+                    f"The segment changed: it now reaches {plan.recipients:,}. "
+                    "Check the figures and launch again."
+                )
+            outreach = campaigns.outreach_launch(outreach=outreach, actor=request.user)
+            messages.success(request, f"{outreach.name} launched to {plan.recipients:,} customers.")
+        elif action == "cancel":
+            campaigns.outreach_cancel(outreach=outreach, actor=request.user)
+            messages.success(request, "Campaign canceled: nobody else will get it.")
+        else:
+            raise Http404
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return redirect("crm:outreach", pk=outreach.pk)

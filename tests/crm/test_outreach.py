@@ -172,3 +172,105 @@ def test_the_test_text_goes_to_the_sender_s_own_phone(business, owner):
     message = campaigns.outreach_test_send(outreach=outreach, actor=owner)
     assert message.to_number == "+15125550177" and message.body.startswith("[Test] Hi there")
     assert not Message.objects.exclude(pk=message.pk).exists()
+
+
+# --- Pages -----------------------------------------------------------------------------------------------
+
+
+def _campaign_form(segment_chosen, **overrides) -> dict:
+    return {
+        "name": "Tune-up season",
+        "segment": segment_chosen.pk,
+        "body": BODY,
+        "sequence": "",
+        "starts_at": "2026-03-02T10:00",
+        "repeat": "once",
+        "rate_per_hour": "100",
+        "attribution_days": "30",
+        **overrides,
+    }
+
+
+def test_a_campaign_is_drafted_checked_tested_and_launched_from_the_pages(business, owner, client_for):
+    _past_customers(3)
+    segment = segments.segment_save(name="Lapsed", spec=SegmentSpec(last_job_months=12))
+    owner.phone = "+15125550177"
+    owner.save()
+    client = client_for(owner)
+    with time_machine.travel(MONDAY_10, tick=False):
+        saved = client.post("/leads/reactivation/new/", _campaign_form(segment))
+        outreach = Outreach.objects.get()
+        assert saved.status_code == 302 and saved["Location"] == f"/leads/reactivation/{outreach.pk}/"
+        page = client.get(f"/leads/reactivation/{outreach.pk}/")
+        assert b'data-testid="plan-recipients">3<' in page.content and b"Launch: text 3 customers" in page.content
+        client.post(f"/leads/reactivation/{outreach.pk}/test/")
+        assert Message.objects.get().to_number == "+15125550177"
+        stale = client.post(f"/leads/reactivation/{outreach.pk}/launch/", {"expected": "2"}, follow=True)
+        assert b"The segment changed: it now reaches 3" in stale.content
+        assert not OutreachRecipient.objects.exists()
+        client.post(f"/leads/reactivation/{outreach.pk}/launch/", {"expected": "3"})
+        assert OutreachRecipient.objects.count() == 3
+        campaigns.outreach_tick(now=MONDAY_10 + timedelta(hours=1))
+        page = client.get(f"/leads/reactivation/{outreach.pk}/")
+    assert b'data-testid="results-sent">3<' in page.content and b"Done" in page.content
+    assert b"/leads/reactivation/%d/edit/" % outreach.pk in page.content  # a finished one can be reused
+    listing = client.get("/leads/reactivation/")
+    assert b"Tune-up season" in listing.content
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "error"),
+    [
+        ({"body": "Hi {frist_name}"}, "body", "{frist_name}"),
+        ({"body": "Your estimate: {estimate_link}"}, "body", "has no value in a campaign"),
+        ({"body": ""}, "body", "Write the text, or choose a sequence"),
+        ({"rate_per_hour": "0"}, "rate_per_hour", "between 1 and 5,000"),
+        ({"attribution_days": "0"}, "attribution_days", "Between 1 and 365"),
+        ({"starts_at": "next tuesday"}, "starts_at", "valid date"),
+        ({"segment": ""}, "segment", "required"),
+    ],
+)
+def test_a_bad_campaign_form_names_the_field_and_saves_nothing(
+    business, owner, client_for, overrides, field, error
+):
+    segment = segments.segment_save(name="Lapsed", spec=SegmentSpec(last_job_months=12))
+    page = client_for(owner).post("/leads/reactivation/new/", _campaign_form(segment, **overrides))
+    assert page.status_code == 400 and field in page.context["form"].errors
+    assert error in " ".join(page.context["form"].errors[field])
+    assert not Outreach.objects.exists()
+
+
+def test_a_campaign_to_nobody_shows_no_launch_button_and_refuses_to_launch(business, owner, client_for):
+    outreach = _outreach(business)
+    client = client_for(owner)
+    page = client.get(f"/leads/reactivation/{outreach.pk}/")
+    assert b'data-testid="plan-empty"' in page.content and b"Launch:" not in page.content
+    refused = client.post(f"/leads/reactivation/{outreach.pk}/launch/", {"expected": "0"}, follow=True)
+    assert b"Nobody matches the segment" in refused.content
+    outreach.refresh_from_db()
+    assert outreach.state == Outreach.State.DRAFT and not OutreachRecipient.objects.exists()
+
+
+def test_a_campaign_under_way_can_be_stopped_but_not_edited(business, owner, client_for):
+    _past_customers(2)
+    outreach = _outreach(business, rate=1)
+    client = client_for(owner)
+    with time_machine.travel(MONDAY_10, tick=False):
+        campaigns.outreach_launch(outreach=outreach)
+        edit = client.get(f"/leads/reactivation/{outreach.pk}/edit/", follow=True)
+        assert b"cannot be changed" in edit.content
+        client.post(f"/leads/reactivation/{outreach.pk}/cancel/")
+    outreach.refresh_from_db()
+    assert outreach.state == Outreach.State.CANCELED
+    assert not OutreachRecipient.objects.filter(state=OutreachRecipient.State.PENDING).exists()
+
+
+def test_technicians_and_dispatchers_cannot_see_or_launch_campaigns(
+    business, technician, dispatcher, client_for
+):
+    outreach = _outreach(business)
+    for user in (technician, dispatcher):
+        client = client_for(user)
+        assert client.get("/leads/reactivation/").status_code == 403
+        assert client.get(f"/leads/reactivation/{outreach.pk}/").status_code == 403
+        assert client.post(f"/leads/reactivation/{outreach.pk}/launch/", {"expected": "0"}).status_code == 403
