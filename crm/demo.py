@@ -109,6 +109,13 @@ def seed(*, rng, log, history_days: int = 0, **_):
     _seed_automations(log, office)
 
 
+def seed_after(*, rng, log, **_) -> None:
+    """Once fsm's history is there: the past reactivation campaign (it needs customers' work history)."""
+    from .segments.demo import seed_after as seed_past_campaign
+
+    seed_past_campaign(rng=rng, log=log)
+
+
 def _seed_automations(log, office) -> None:
     """The default sequences switched on (the worker enrolls the estimates the demo sends), and the open
     new leads in the nurture sequence."""

@@ -17,7 +17,7 @@ from users.roles import Role
 from users.services import user_create
 
 from . import services
-from .demo_history import seed_history
+from .demo_history import seed_history, work_booked_leads
 from .documents.demo import seed_money
 from .models import FieldServiceSettings, Job, JobType, Skill, Visit, parse_working_hours
 from .pricebook.demo import seed_pricebook
@@ -410,3 +410,8 @@ def seed(*, rng, log, password: str = "demo-pass-2026", history_days: int = 0, *
     log(f"{sum(planner.counts.values())} jobs ({summary}); equipment at {with_equipment} properties.")
     seed_money(rng=rng, log=log)
     seed_history(rng=rng, log=log, days=history_days)
+
+
+def seed_after(*, rng, log, **_) -> None:
+    """crm's second pass may have booked more leads in the past (a campaign's yeses): their jobs."""
+    work_booked_leads(rng=rng, log=log)

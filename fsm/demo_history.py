@@ -208,17 +208,13 @@ class _Work:
             self.count("refunded")
 
 
-def seed_history(*, rng, log, days: int) -> None:
-    if days <= 0:
-        return
+def _work(rng) -> _Work:
     business = Business.current()
     today = datetime.now(business.tzinfo).date()
-    start = today - timedelta(days=RECENT_DAYS + days)
-    cutoff = datetime.combine(today - timedelta(days=RECENT_DAYS), time.min, business.tzinfo)
     items: dict[str, list[PricebookItem]] = {}
     for item in PricebookItem.objects.filter(active=True).order_by("pk"):
         items.setdefault(item.category, []).append(item)
-    work = _Work(
+    return _Work(
         rng=rng,
         tz=business.tzinfo,
         techs=list(
@@ -234,6 +230,20 @@ def seed_history(*, rng, log, days: int) -> None:
         last_day=today - timedelta(days=RECENT_DAYS),
         now=datetime.now(business.tzinfo),
     )
+
+
+def _cutoff() -> datetime:
+    business = Business.current()
+    today = datetime.now(business.tzinfo).date()
+    return datetime.combine(today - timedelta(days=RECENT_DAYS), time.min, business.tzinfo)
+
+
+def seed_history(*, rng, log, days: int) -> None:
+    if days <= 0:
+        return
+    start = _cutoff().date() - timedelta(days=days)
+    cutoff = _cutoff()
+    work = _work(rng)
     if not work.techs:
         return
     jobs = _jobs_from_leads(work, cutoff) + _repeat_jobs(work, rng, start, days)
@@ -246,9 +256,26 @@ def seed_history(*, rng, log, days: int) -> None:
     log(f"History: {len(jobs)} jobs since {start:%Y-%m-%d} ({summary}).")
 
 
-def _jobs_from_leads(work: _Work, cutoff: datetime) -> list[tuple[Job, datetime]]:
+def work_booked_leads(*, rng, log) -> None:
+    """Leads booked in the history since it ran (crm's second pass: a past campaign's yeses), worked the
+    same way."""
+    work = _work(rng)
+    if not work.techs:
+        return
+    jobs = _jobs_from_leads(work, _cutoff(), only_new=True)
+    for job, booked_at in jobs:
+        work.run(job, booked_at)
+    if jobs:
+        log(f"History: {len(jobs)} more jobs from leads booked since.")
+
+
+def _jobs_from_leads(work: _Work, cutoff: datetime, *, only_new: bool = False) -> list[tuple[Job, datetime]]:
     made = []
-    for event in Event.objects.filter(milestone="lead.booked", occurred_at__lt=cutoff).order_by("pk"):
+    events = Event.objects.filter(milestone="lead.booked", occurred_at__lt=cutoff).order_by("pk")
+    if only_new:
+        done = set(Job.objects.filter(origin_lead_id__isnull=False).values_list("origin_lead_id", flat=True))
+        events = [e for e in events if e.data["lead_id"] not in done]
+    for event in events:
         with clock_at(event.occurred_at + timedelta(minutes=1)):
             subscribers.job_from_lead(event)
         job = Job.objects.select_related("job_type", "customer", "property").get(

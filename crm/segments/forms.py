@@ -69,6 +69,7 @@ class SegmentForm(forms.Form):
 
 
 CAMPAIGN_FIELDS = ("first_name", "last_name", "business_name", "business_phone")
+NO_MESSAGE = "Write the text, or choose a sequence to enroll them in."
 CAMPAIGN_FIELDS_SHOWN = ", ".join("{" + name + "}" for name in CAMPAIGN_FIELDS)
 
 
@@ -107,6 +108,8 @@ class OutreachForm(forms.ModelForm):
         self.fields["sequence"].empty_label = "No, send the text"
         self.fields["body"].help_text = "Merge fields: " + CAMPAIGN_FIELDS_SHOWN
         self.fields["starts_at"].help_text = "Texts only go out 9 am to 8 pm, business time."
+        self.fields["body"].required = not self.data.get("sequence")  # a sequence sends its own texts
+        self.fields["body"].error_messages["required"] = NO_MESSAGE
 
     def clean_body(self):
         body = self.cleaned_data.get("body", "").strip()
@@ -137,5 +140,5 @@ class OutreachForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if not data.get("body") and not data.get("sequence") and "body" not in self.errors:
-            self.add_error("body", "Write the text, or choose a sequence to enroll them in.")
+            self.add_error("body", NO_MESSAGE)
         return data

@@ -12,6 +12,7 @@ from common.errors import ApplicationError
 from users.access import role_required
 from users.roles import Role
 
+from ..automations import engine
 from . import outreach as campaigns
 from . import services
 from .forms import OutreachForm, SegmentForm
@@ -113,15 +114,28 @@ def outreach_edit(request, pk: int | None = None):
 def outreach_detail(request, pk: int):
     outreach = get_object_or_404(Outreach.objects.select_related("segment", "sequence", "campaign"), pk=pk)
     launchable = outreach.state in (Outreach.State.DRAFT, Outreach.State.DONE)
+    planned = outreach.state == Outreach.State.DRAFT or (
+        outreach.state == Outreach.State.DONE and outreach.repeat == Outreach.Repeat.YEARLY
+    )
     recipients = (
         outreach.recipients.filter(run=outreach.run)
         .select_related("customer", "message")
         .order_by("due_at", "pk")
     )
+    first = recipients.first() if outreach.run else None
+    sample = (
+        first.customer
+        if first
+        else services.segment_queryset(SegmentSpec.from_json(outreach.segment.spec), marketing=True)
+        .order_by("pk")
+        .first()
+    )
     context = {
         "outreach": outreach,
+        "sample": sample,
+        "rendered": engine.render(outreach.body, customer=sample, context={}) if outreach.body else "",
         "launchable": launchable,
-        "plan": campaigns.outreach_plan(outreach) if launchable else None,
+        "plan": campaigns.outreach_plan(outreach) if planned else None,
         "results": campaigns.outreach_results(outreach) if outreach.run else None,
         "waiting": recipients.filter(state=OutreachRecipient.State.PENDING).count() if outreach.run else 0,
         "recipients": recipients[:RECIPIENTS_SHOWN] if outreach.run else [],

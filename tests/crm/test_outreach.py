@@ -202,7 +202,8 @@ def test_a_campaign_is_drafted_checked_tested_and_launched_from_the_pages(busine
         outreach = Outreach.objects.get()
         assert saved.status_code == 302 and saved["Location"] == f"/leads/reactivation/{outreach.pk}/"
         page = client.get(f"/leads/reactivation/{outreach.pk}/")
-        assert b'data-testid="plan-recipients">3<' in page.content and b"Launch: text 3 customers" in page.content
+        assert b'data-testid="plan-recipients">3<' in page.content
+        assert b"Launch: text 3 customers" in page.content
         client.post(f"/leads/reactivation/{outreach.pk}/test/")
         assert Message.objects.get().to_number == "+15125550177"
         stale = client.post(f"/leads/reactivation/{outreach.pk}/launch/", {"expected": "2"}, follow=True)

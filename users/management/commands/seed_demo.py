@@ -39,6 +39,7 @@ class Command(BaseCommand):
             raise CommandError("--years takes 0 to 5.")
         history_days = DEFAULT_HISTORY_DAYS if years is None else round(years * 365)
         rng = random.Random(seed)
+        seeded = []
         for config in apps.get_app_configs():
             try:
                 module = import_module(f"{config.name}.demo")
@@ -53,4 +54,8 @@ class Command(BaseCommand):
                 customers=customers,
                 history_days=history_days,
             )
+            seeded.append(module)
+        for module in seeded:
+            if hasattr(module, "seed_after"):  # a second pass, once every app's records are there
+                module.seed_after(rng=rng, log=self.stdout.write)
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
