@@ -219,7 +219,22 @@ def make_due(due: int) -> list[int]:
     return chosen
 
 
-def tick_bench(due: int, runs: int) -> bool:
+def _where_the_time_goes(captured: list[dict], wall: float) -> None:
+    """The statements of one tick grouped by shape (numbers and quoted values blanked): count and time."""
+    import re
+
+    shapes: dict[str, list[float]] = {}
+    for query in captured:
+        shape = re.sub(r"'[^']*'|\b\d+\b", "?", query["sql"])
+        shape = re.sub(r"(\?, )+\?", "?...", shape)
+        shapes.setdefault(shape[:150], []).append(float(query["time"]))
+    total = sum(sum(times) for times in shapes.values())
+    print(f"  SQL: {len(captured):,} statements, {total:.2f} s of the {wall:.2f} s in the database; the top:")
+    for shape, times in sorted(shapes.items(), key=lambda kv: -sum(kv[1]))[:10]:
+        print(f"  {sum(times):6.2f} s {len(times):6,}x  {shape}")
+
+
+def tick_bench(due: int, runs: int, profile: bool = False) -> bool:
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
@@ -233,11 +248,22 @@ def tick_bench(due: int, runs: int) -> bool:
         reset_queries()
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
-            steps = automations_tick()
-            wall = time.perf_counter() - started
+            if profile and run == 0:
+                import cProfile
+                import pstats
+
+                profiler = cProfile.Profile()
+                steps = profiler.runcall(automations_tick)
+                wall = time.perf_counter() - started
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+            else:
+                steps = automations_tick()
+                wall = time.perf_counter() - started
         queued = Message.objects.count()
         walls.append(wall)
         ok &= steps == due == queued
+        if run == 0:
+            _where_the_time_goes(queries.captured_queries, wall)
         print(
             f"tick {run + 1}: {steps:,} steps in {wall:.2f} s ({steps / wall:,.0f} steps/s), "
             f"{len(queries) / max(steps, 1):.1f} SQL per step, {queued:,} texts in the outbox"
@@ -255,6 +281,9 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=300_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="keep the loaded database")
+    parser.add_argument(
+        "--profile", action="store_true", help="where the first tick spends its time (cProfile)"
+    )
     args = parser.parse_args()
     if not args.reuse:
         recreate()
@@ -267,7 +296,7 @@ def main() -> int:
 
         Business.objects.create(name="Bench Plumbing", time_zone="America/Chicago", phone="+15125550100")
         load(args.customers, args.due, args.events)
-    ok = tick_bench(args.due, args.runs)
+    ok = tick_bench(args.due, args.runs, profile=args.profile)
     segment_bench(20)
     return 0 if ok else 1
 

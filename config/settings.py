@@ -131,6 +131,7 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "messaging.tasks.call_text_back": {"queue": "sms"},
     "messaging.tasks.send_text": {"queue": "sms"},
+    "messaging.tasks.send_texts": {"queue": "sms"},
     # The names these had before messaging owned them (tasks a deploy finds queued under them).
     "integrations.twilio.tasks.call_text_back": {"queue": "sms"},
     "integrations.sms.tasks.send_message": {"queue": "sms"},

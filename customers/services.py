@@ -668,6 +668,24 @@ def consent_check(*, number: str, purpose: str) -> str:
         .order_by("-created_at", "-pk")
         .values_list("state", flat=True)[:100]
     )
+    return _refusal(states, purpose)
+
+
+def consent_check_many(*, numbers: list[str], purpose: str) -> dict[str, str]:
+    """`consent_check` for many numbers in one query: number -> '' or why not."""
+    states: dict[str, list[str]] = {number: [] for number in numbers}
+    rows = (
+        ConsentEvent.objects.filter(number__in=list(states))
+        .order_by("-created_at", "-pk")
+        .values_list("number", "state")
+    )
+    for number, state in rows:
+        states.setdefault(getattr(number, "as_e164", str(number)), []).append(state)
+    return {number: _refusal(states[number], purpose) for number in numbers}
+
+
+def _refusal(states: list[str], purpose: str) -> str:
+    """What the ledger's states for one number (newest first) say about a text for `purpose`."""
     State = ConsentEvent.State
     opt = next((s for s in states if s in (State.OPTED_IN, State.OPTED_OUT)), None)
     if opt == State.OPTED_OUT:

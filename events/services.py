@@ -65,6 +65,36 @@ def record(
     return event
 
 
+def record_many(entries: list[dict]) -> list[Event]:
+    """`record` for many rows at once (a scheduler handing a batch to the outbox): the same rows, two
+    statements. Each entry takes `record`'s keywords plus `code`; milestones are not taken here (each
+    needs its own fan-out)."""
+    events, targets = [], []
+    for entry in entries:
+        if entry.get("milestone"):
+            raise ValueError("record_many takes no milestones; record each one")
+        subject, actor = entry["subject"], entry.get("actor")
+        events.append(
+            Event(
+                code=entry["code"],
+                actor=actor if actor is not None and actor.is_authenticated else None,
+                actor_label=entry.get("actor_label", ""),
+                subject_type=ContentType.objects.get_for_model(subject),
+                subject_id=str(subject.pk),
+                summary=entry.get("summary", "")[:300],
+                data=entry.get("data") or {},
+            )
+        )
+        targets.append({t for t in map(_link_target, (subject, *entry.get("links", ()))) if t})
+    Event.objects.bulk_create(events)
+    EventLink.objects.bulk_create(
+        EventLink(event=event, target_type_id=ct, target_id=pk)
+        for event, links in zip(events, targets, strict=True)
+        for ct, pk in sorted(links)
+    )
+    return events
+
+
 def _link_target(link) -> tuple[int, str] | None:
     model, pk = link if isinstance(link, tuple) else (link, getattr(link, "pk", None))
     if model is None or pk is None:

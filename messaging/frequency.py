@@ -39,20 +39,46 @@ def _release(times: list[datetime], limit: int, window: timedelta, now: datetime
     return inside[limit - 1] + window
 
 
-def frequency_release(
-    *, customer: Customer, number: str, subject: str, now: datetime, per_day: int, per_week: int
-) -> tuple[datetime | None, str]:
-    """(None, "") when one more automated message may go to the customer now; else (when, why)."""
-    rows = list(
+def _counted(now: datetime):
+    return (
         Message.objects.filter(
-            customer=customer,
-            direction=Message.Direction.OUTBOUND,
-            purpose__in=HELD_PURPOSES,
-            created_at__gt=now - WEEK,
+            direction=Message.Direction.OUTBOUND, purpose__in=HELD_PURPOSES, created_at__gt=now - WEEK
         )
         .exclude(status__in=[Message.Status.SUPPRESSED, Message.Status.FAILED])
         .order_by("-created_at")
-        .values_list("created_at", "template")
+    )
+
+
+def frequency_history(*, customer_ids: list[int], now: datetime) -> dict[int, list[tuple[datetime, str]]]:
+    """For a batch: each customer's counted messages of the last 7 days, newest first (one query). Add
+    what the batch itself queues (at the front) before asking about the customer's next one."""
+    history: dict[int, list[tuple[datetime, str]]] = {pk: [] for pk in customer_ids}
+    rows = (
+        _counted(now)
+        .filter(customer_id__in=customer_ids)
+        .values_list("customer_id", "created_at", "template")
+    )
+    for customer_id, at, template in rows:
+        history[customer_id].append((at, template))
+    return history
+
+
+def frequency_release(
+    *,
+    customer: Customer,
+    number: str,
+    subject: str,
+    now: datetime,
+    per_day: int,
+    per_week: int,
+    history: list[tuple[datetime, str]] | None = None,
+) -> tuple[datetime | None, str]:
+    """(None, "") when one more automated message may go to the customer now; else (when, why).
+    `history`: the customer's rows from `frequency_history` (no query)."""
+    rows = (
+        history
+        if history is not None
+        else list(_counted(now).filter(customer=customer).values_list("created_at", "template"))
     )
     times = [at for at, _ in rows]
     waits = [

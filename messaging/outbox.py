@@ -36,6 +36,7 @@ SWEEP_BATCH = 500
 # Texts go on the dedicated `sms` queue (CELERY_TASK_ROUTES), so nothing queues in front of a text.
 SEND_TASKS = {Message.Channel.SMS: "messaging.tasks.send_text"}
 SEND_TASK = "messaging.tasks.send_message"
+SEND_MANY_TASK = "messaging.tasks.send_texts"
 S = Message.Status
 # The events a message's delivery adds after its first (timelines show them as the message's state).
 OUTCOME_CODES = ("crm.message.sent", "crm.message.failed", "crm.message.undelivered")
@@ -48,6 +49,13 @@ def send_task(channel: str) -> str:
 def message_enqueue(message: Message) -> None:
     """Queue the send of a committed row (callers use it in transaction.on_commit)."""
     enqueue(send_task(message.channel), message.pk)
+
+
+def messages_enqueue(message_ids: list[int], *, per_task: int = 25) -> None:
+    """Queue the sends of many committed texts, `per_task` to a broker message (a batch of thousands
+    costs a few hundred publishes, not thousands); each is still sent, claimed and retried on its own."""
+    for start in range(0, len(message_ids), per_task):
+        enqueue(SEND_MANY_TASK, message_ids[start : start + per_task])
 
 
 def send_lease_until() -> datetime:

@@ -112,13 +112,21 @@ UNKNOWN = Location(state="", zones=CONTIGUOUS_US_ZONES, source="location unknown
 
 def recipient_location(*, number: str, customer: Customer | None) -> Location:
     """The recipient's state and time zone(s): property, else area code, else business, else unknown."""
-    prop = customer.properties.first() if customer is not None else None
+    prop = _first_property(customer) if customer is not None else None
     return (
         (_property_location(prop) if prop else None)
         or _number_location(number)
         or (_business_location(prop) if prop else None)
         or UNKNOWN
     )
+
+
+def _first_property(customer: Customer) -> Property | None:
+    """The customer's first property: from a batch's prefetch when there is one (no query)."""
+    cached = getattr(customer, "_prefetched_objects_cache", {}).get("properties")
+    if cached is not None:
+        return min(cached, key=lambda prop: (not prop.is_primary, prop.pk), default=None)
+    return customer.properties.first()
 
 
 def _property_location(prop: Property) -> Location | None:
@@ -241,6 +249,46 @@ def quiet_hours_release(
     if hold is None or recently_contacted_by(number=number, now=now):
         return None
     return hold
+
+
+def quiet_hours_release_many(
+    *, now: datetime, recipients: list[tuple[str, Customer | None]], purpose: str
+) -> list[tuple[datetime, str] | None]:
+    """`quiet_hours_release` for a batch of (number, customer) with no recent contact known: the
+    customers' properties come from the batch's prefetch, and only the held numbers are looked up for a
+    call or a text in the last 10 minutes (two queries for the lot)."""
+    if purpose not in HELD_PURPOSES:
+        return [None] * len(recipients)
+    rules = MessagingSettings.current()
+    holds = [
+        release_at(
+            now=now,
+            location=recipient_location(number=number, customer=customer),
+            quiet_hours=(rules.quiet_hours_start, rules.quiet_hours_end),
+        )
+        for number, customer in recipients
+    ]
+    held = {number for (number, _), hold in zip(recipients, holds, strict=True) if hold}
+    recent = recently_contacted_numbers(numbers=held, now=now) if held else set()
+    return [
+        None if hold is None or number in recent else hold
+        for (number, _), hold in zip(recipients, holds, strict=True)
+    ]
+
+
+def recently_contacted_numbers(*, numbers: set[str], now: datetime) -> set[str]:
+    """Which of `numbers` called or texted us within the last 10 minutes."""
+    since = now - EXEMPT_AFTER_CONTACT
+    called = Call.objects.filter(from_number__in=numbers, started_at__gte=since, started_at__lte=now)
+    texted = Message.objects.filter(
+        direction=Message.Direction.INBOUND,
+        from_number__in=numbers,
+        created_at__gte=since,
+        created_at__lte=now,
+    )
+    return set(called.values_list("from_number", flat=True)) | set(
+        texted.values_list("from_number", flat=True)
+    )
 
 
 def recently_contacted_by(*, number: str, now: datetime) -> bool:

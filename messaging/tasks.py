@@ -39,6 +39,24 @@ def send_message(self, message_id: int) -> str:
     return _send(self, message_id)
 
 
+@shared_task(name="messaging.tasks.send_texts")
+def send_texts(message_ids: list[int]) -> list[str]:
+    """A batch's texts in turn (outbox.messages_enqueue). One that may go later is queued on its own
+    with the transport's backoff, as `send_text` retries it; one missing is skipped."""
+    statuses = []
+    for message_id in message_ids:
+        try:
+            statuses.append(outbox.message_send(message_id=message_id).status)
+        except Message.DoesNotExist:
+            logger.warning("Message %s: no such message; nothing sent.", message_id)
+            statuses.append("missing")
+        except TransportError as error:
+            logger.warning("Message %s not sent yet (%s); retrying on its own.", message_id, error.message)
+            send_text.apply_async(args=[message_id], countdown=error.retry_in or 5)
+            statuses.append("retrying")
+    return statuses
+
+
 # Sends queued under the names they had before messaging owned the outbox (a deploy can find some
 # in the broker): they run the same engine.
 send_text_queued_before = shared_task(

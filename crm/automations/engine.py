@@ -21,15 +21,15 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from common.errors import ApplicationError
 from customers import services as customer_services
 from customers.models import Customer
-from events.models import Event, EventLink
+from events.models import EventLink
 from messaging import services as messaging
-from messaging.frequency import frequency_release
+from messaging.frequency import frequency_history, frequency_release
 from messaging.models import Message
 from users.models import Business
 
@@ -290,27 +290,180 @@ def _schedule(enrollment: Enrollment, steps: list[Step], now: datetime, business
 
 
 def automations_tick(*, now: datetime | None = None, batch: int = BATCH, limit: int | None = None) -> int:
-    """Run every due step (in batches of `batch`, each batch one transaction); returns steps run."""
+    """Run every due step; returns steps run. A batch of due enrollments is taken with row locks (SKIP
+    LOCKED: two workers never take the same one) and handed to the outbox in one transaction with a
+    fixed handful of statements (`_run_batch`); a batch that fails is run again one enrollment at a time,
+    each in its own savepoint, so one enrollment's trouble never holds up the rest."""
     now = now or timezone.now()
     business, rules = Business.current(), AutomationSettings.current()
     steps_of: dict[int, list[Step]] = {}
     done = 0
     while limit is None or done < limit:
         with transaction.atomic():
-            due = list(
-                Enrollment.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("sequence", "customer", "lead")
-                .prefetch_related("customer__phones", "customer__emails")
-                .filter(state=Enrollment.State.ACTIVE, due_at__lte=now, sequence__active=True)
-                .order_by("due_at", "pk")[:batch]
-            )
+            due = _due(now, batch)
+            if not due:
+                break
             for enrollment in due:
                 if enrollment.sequence_id not in steps_of:
                     steps_of[enrollment.sequence_id] = list(enrollment.sequence.steps.all())
-                done += _run_safely(enrollment, steps_of[enrollment.sequence_id], now, business, rules)
-        if len(due) < batch:
-            break
+            try:
+                with transaction.atomic():
+                    done += _run_batch(due, steps_of, now, business, rules)
+            except Exception:
+                logger.exception("An automations batch failed; running it one enrollment at a time")
+                for enrollment in _due(now, batch, pks=[e.pk for e in due]):
+                    done += _run_safely(enrollment, steps_of[enrollment.sequence_id], now, business, rules)
     return done
+
+
+def _due(now: datetime, batch: int, *, pks: list[int] | None = None) -> list[Enrollment]:
+    query = (
+        Enrollment.objects.select_for_update(skip_locked=pks is None, of=("self",))
+        .select_related("sequence", "customer", "lead")
+        .prefetch_related("customer__phones", "customer__emails", "customer__properties")
+        .filter(state=Enrollment.State.ACTIVE, due_at__lte=now, sequence__active=True)
+    )
+    if pks is not None:
+        query = query.filter(pk__in=pks)
+    return list(query.order_by("due_at", "pk")[:batch])
+
+
+ENROLLMENT_FIELDS = ("state", "stop_reason", "position", "due_at", "waiting_reason", "finished_at")
+
+
+class _Batch:
+    """What one batch writes, gathered first and written in a few statements at the end."""
+
+    def __init__(self, now: datetime, business: Business, rules: AutomationSettings):
+        self.now, self.business, self.rules = now, business, rules
+        self.logs: list[EnrollmentStep] = []
+        self.changed: dict[int, Enrollment] = {}
+        self.texts: list[tuple[Enrollment, Step, messaging.TextOut]] = []
+
+    def log(self, enrollment, outcome, *, position=None, note="", message=None) -> None:
+        self.logs.append(
+            EnrollmentStep(
+                enrollment=enrollment,
+                position=position,
+                outcome=outcome,
+                note=note[:300],
+                message=message,
+                at=self.now,
+            )
+        )
+
+    def stop(self, enrollment: Enrollment, reason: str) -> None:
+        enrollment.state, enrollment.stop_reason = Enrollment.State.STOPPED, reason[:200]
+        enrollment.due_at, enrollment.finished_at, enrollment.waiting_reason = None, self.now, ""
+        self.changed[enrollment.pk] = enrollment
+        self.log(enrollment, Outcome.STOPPED, note=reason)
+
+    def advance(self, enrollment: Enrollment, steps: list[Step]) -> None:
+        if enrollment.state != Enrollment.State.ACTIVE:
+            return
+        enrollment.position += 1
+        enrollment.waiting_reason = ""
+        _schedule(enrollment, steps, self.now, self.business)
+        self.changed[enrollment.pk] = enrollment
+
+    def write(self) -> None:
+        EnrollmentStep.objects.bulk_create(self.logs)
+        # One UPDATE per distinct outcome (a batch's enrollments mostly move the same way: the same next
+        # step due at the same time), not a CASE per row and field.
+        groups: dict[tuple, list[int]] = {}
+        for enrollment in self.changed.values():
+            values = tuple(getattr(enrollment, field) for field in ENROLLMENT_FIELDS)
+            groups.setdefault(values, []).append(enrollment.pk)
+        for values, pks in groups.items():
+            Enrollment.objects.filter(pk__in=pks).update(**dict(zip(ENROLLMENT_FIELDS, values, strict=True)))
+
+
+def _run_batch(due: list[Enrollment], steps_of: dict[int, list[Step]], now, business, rules) -> int:
+    """One action step of each due enrollment (the next due action of one whose waits are already over
+    runs in the tick's next batch): exits, caps and texts decided for the batch at once."""
+    work = _Batch(now, business, rules)
+    reasons = exit_reasons(due)
+    history = frequency_history(customer_ids=sorted({e.customer_id for e in due}), now=now)
+    ran = 0
+    for enrollment in due:
+        steps = steps_of[enrollment.sequence_id]
+        if reasons[enrollment.pk]:
+            work.stop(enrollment, reasons[enrollment.pk])
+            continue
+        if enrollment.position >= len(steps):
+            enrollment.state, enrollment.due_at, enrollment.finished_at = Enrollment.State.DONE, None, now
+            enrollment.waiting_reason = ""
+            work.changed[enrollment.pk] = enrollment
+            work.log(enrollment, Outcome.DONE, note="Every step done")
+            continue
+        step = steps[enrollment.position]
+        if step.kind != Step.Kind.SMS or _below_amount(enrollment, step):
+            ran += _run(enrollment, steps, now, business, rules, once=True)  # tasks, e-mails, skips
+            continue
+        ran += _text_or_wait(work, enrollment, step, steps, history[enrollment.customer_id])
+    messages = messaging.texts_queue_many(
+        texts=[text for _, _, text in work.texts], purpose=Message.Purpose.AUTOMATED, now=now
+    )
+    for (enrollment, step, text), message in zip(work.texts, messages, strict=True):
+        outcome = {
+            Message.Status.HELD: Outcome.HELD,
+            Message.Status.SUPPRESSED: Outcome.SUPPRESSED,
+        }.get(message.status, Outcome.SENT)
+        note = message.error_message if outcome == Outcome.SUPPRESSED else f"Text to {text.to}"
+        work.log(enrollment, outcome, position=step.position, note=note, message=message)
+        if outcome == Outcome.SUPPRESSED:
+            work.stop(enrollment, f"Opted out: {message.error_message}")
+        work.advance(enrollment, steps_of[enrollment.sequence_id])
+    work.write()
+    return ran
+
+
+def _text_or_wait(work: _Batch, enrollment: Enrollment, step: Step, steps: list[Step], history) -> int:
+    to = _address(enrollment, step)
+    if not to:
+        work.log(
+            enrollment,
+            Outcome.SKIPPED,
+            position=step.position,
+            note="The customer has no number that takes texts",
+        )
+        work.advance(enrollment, steps)
+        return 1
+    subject = f"sequence:{enrollment.sequence_id}"
+    at, why = frequency_release(
+        customer=enrollment.customer,
+        number=to,
+        subject=subject,
+        now=work.now,
+        per_day=work.rules.max_per_day,
+        per_week=work.rules.max_per_week,
+        history=history,
+    )
+    if at is not None:
+        if enrollment.waiting_reason != why:
+            work.log(enrollment, Outcome.CAPPED, position=step.position, note=why)
+        enrollment.due_at, enrollment.waiting_reason = at, why
+        work.changed[enrollment.pk] = enrollment
+        return 0
+    history.insert(0, (work.now, subject))  # the customer's next text in this batch counts this one
+    body = render(step.body, customer=enrollment.customer, context=enrollment.context)
+    work.texts.append(
+        (
+            enrollment,
+            step,
+            messaging.TextOut(
+                to=to, body=body, customer=enrollment.customer, lead=enrollment.lead, template=subject
+            ),
+        )
+    )
+    return 1
+
+
+def _below_amount(enrollment: Enrollment, step: Step) -> bool:
+    return (
+        step.min_estimate_total is not None
+        and _amount(enrollment.context.get("estimate_amount")) < step.min_estimate_total
+    )
 
 
 def _run_safely(enrollment, steps, now, business, rules) -> int:
@@ -325,11 +478,14 @@ def _run_safely(enrollment, steps, now, business, rules) -> int:
         return 0
 
 
-def _run(enrollment: Enrollment, steps: list[Step], now: datetime, business, rules) -> int:
-    """The enrollment's due actions, in order, until a wait, a cap or the end."""
+def _run(enrollment: Enrollment, steps: list[Step], now: datetime, business, rules, *, once=False) -> int:
+    """The enrollment's due actions, in order, until a wait, a cap or the end (`once`: one action; the
+    batch has checked the exit rules)."""
     ran = 0
     while enrollment.due_at is not None and enrollment.due_at <= now:
-        reason = exit_reason(enrollment)
+        if once and ran:
+            return ran
+        reason = "" if once else exit_reason(enrollment)
         if reason:
             _stop(enrollment, reason, now)
             return ran
@@ -453,37 +609,67 @@ ENDING = {
 
 
 def exit_reason(enrollment: Enrollment) -> str:
-    """Why the enrollment must stop before its next step ('' when it goes on). Two or three queries."""
-    customer, since = enrollment.customer, enrollment.started_at
+    """Why the enrollment must stop before its next step ('' when it goes on)."""
+    return exit_reasons([enrollment])[enrollment.pk]
+
+
+def exit_reasons(enrollments: list[Enrollment]) -> dict[int, str]:
+    """`exit_reason` for a batch in two queries: the customers' latest inbound message, and the ending
+    milestones on their own timelines (EventLink's index, never a scan of the log's JSON)."""
+    if not enrollments:
+        return {}
+    customer_ids = {e.customer_id for e in enrollments}
+    since = min(e.started_at for e in enrollments)
+    last_inbound = dict(
+        Message.objects.filter(
+            customer_id__in=customer_ids, direction=Message.Direction.INBOUND, created_at__gte=since
+        )
+        .values("customer_id")
+        .annotate(last=Max("created_at"))
+        .values_list("customer_id", "last")
+    )
+    milestones = {*ENDING["estimate"], *ENDING["lead"], "job.scheduled"}
+    endings: dict[int, list[tuple]] = {}
+    rows = (
+        EventLink.objects.filter(
+            target_type=ContentType.objects.get_for_model(Customer),
+            target_id__in=[str(pk) for pk in customer_ids],
+            event__milestone__in=milestones,
+            event__occurred_at__gte=since,
+        )
+        .order_by("event__occurred_at", "event_id")
+        .values_list("target_id", "event__milestone", "event__data", "event__occurred_at")
+    )
+    for target_id, milestone, data, at in rows:
+        endings.setdefault(int(target_id), []).append((milestone, data, at))
+    today = timezone.localdate(timezone.now(), Business.current().tzinfo).isoformat()
+    return {e.pk: _exit_for(e, last_inbound, endings.get(e.customer_id, []), today) for e in enrollments}
+
+
+def _exit_for(enrollment: Enrollment, last_inbound: dict, endings: list[tuple], today: str) -> str:
     expires = enrollment.context.get("expires_on")
-    if expires and expires < timezone.localdate(timezone.now(), Business.current().tzinfo).isoformat():
+    if expires and expires < today:
         return "The estimate expired"
-    if customer.merged_into_id:
+    if enrollment.customer.merged_into_id:
         return "The customer was merged into another"
-    replied = Message.objects.filter(
-        customer=customer, direction=Message.Direction.INBOUND, created_at__gte=since
-    ).exists()
-    if replied:
+    replied = last_inbound.get(enrollment.customer_id)
+    if replied is not None and replied >= enrollment.started_at:
         return "The customer replied"
-    ended = Q(pk__in=[])
     kind, _, ident = enrollment.subject_key.partition(":")
-    if kind == "estimate" and ident.isdigit():
-        ended |= Q(milestone__in=ENDING["estimate"], data__estimate_id=int(ident))
-    if enrollment.lead_id:
-        ended |= Q(milestone__in=ENDING["lead"], data__lead_id=enrollment.lead_id)
-    if enrollment.sequence.stop_on_booking:
-        ended |= Q(milestone__in=("job.scheduled", "lead.booked"), data__customer_id=customer.pk)
-    # Read from the customer's own timeline (EventLink's index), never by scanning the log's JSON.
-    on_timeline = EventLink.objects.filter(
-        target_type=ContentType.objects.get_for_model(Customer), target_id=str(customer.pk)
-    ).values("event_id")
-    event = (
-        Event.objects.filter(ended, pk__in=on_timeline, occurred_at__gte=since)
-        .order_by("occurred_at")
-        .values_list("milestone", flat=True)
-    ).first()
-    if event:
-        return STOP_REASONS.get(event, event)
+    for milestone, data, at in endings:
+        if at < enrollment.started_at:
+            continue
+        estimate = kind == "estimate" and ident.isdigit() and data.get("estimate_id") == int(ident)
+        if estimate and milestone in ENDING["estimate"]:
+            return STOP_REASONS[milestone]
+        if enrollment.lead_id and milestone in ENDING["lead"] and data.get("lead_id") == enrollment.lead_id:
+            return STOP_REASONS[milestone]
+        if (
+            enrollment.sequence.stop_on_booking
+            and milestone in ("job.scheduled", "lead.booked")
+            and data.get("customer_id") == enrollment.customer_id
+        ):
+            return STOP_REASONS[milestone]
     return ""
 
 

@@ -233,10 +233,15 @@ def test_a_worker_that_dies_mid_step_leaves_it_to_be_done_once(business, custome
             raise RuntimeError("worker killed")
         return real(enrollment, outcome, now, **kwargs)
 
-    monkeypatch.setattr(engine, "_log", dies_after_queueing)
+    def batch_dies_after_queueing(batch):
+        assert batch.texts, "the batch queued its text before it died"
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(engine, "_log", dies_after_queueing)  # one at a time, after the batch failed
+    monkeypatch.setattr(engine._Batch, "write", batch_dies_after_queueing)
     assert engine.automations_tick() == 0
     assert texts(customer) == [], "the queued text rolled back with the step"
-    monkeypatch.setattr(engine, "_log", real)
+    monkeypatch.undo()
     Enrollment.objects.update(due_at=MONDAY_9)
     assert engine.automations_tick() == 1
     assert len(texts(customer)) == 1

@@ -209,3 +209,34 @@ def test_a_provider_error_then_success_sends_once(channel, django_capture_on_com
 
 def channel_name(channel) -> str:
     return {Sms: "sms", Email: "email", Chat: "chat"}[type(channel)]
+
+
+def test_a_batch_of_automated_texts_is_decided_like_one_and_sent_by_the_batch_task(
+    business, request, django_capture_on_commit_callbacks
+):
+    """texts_queue_many: consent, the first automated text's identity line and the timeline as
+    message_queue decides them; the sends go to the broker 25 to a task and each is sent once, a
+    provider error on one retried on its own."""
+    from customers import services as customer_services
+
+    twilio = request.getfixturevalue("fake_twilio")
+    customers = [
+        make_customer(first_name=f"Pat{i}", last_name="Lee", phones=[f"+1512555{i:04d}"]) for i in range(30)
+    ]
+    customer_services.consent_record(number="+15125550003", state="opted_out", method="sms")
+    twilio.fail_next(1)
+    texts = [
+        messaging.TextOut(to=c.phones.first().number.as_e164, body="Still thinking it over?", customer=c)
+        for c in customers
+    ]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        made = messaging.texts_queue_many(texts=texts, purpose=Message.Purpose.AUTOMATED)
+    assert len(callbacks) == 1  # one hook: 2 broker messages for 29 texts
+    statuses = {m.to_number: Message.objects.get(pk=m.pk).status for m in made}
+    assert statuses.pop("+15125550003") == "suppressed"
+    assert set(statuses.values()) == {"sent"} and len(twilio.messages) == 29
+    assert all(business.name in m.body and "STOP" in m.body for m in made if m.status != "suppressed")
+    assert Event.objects.filter(code="crm.message.queued").count() == 29
+    assert Event.objects.filter(code="crm.message.suppressed").count() == 1
+    again = messaging.texts_queue_many(texts=texts[:1], purpose=Message.Purpose.AUTOMATED)
+    assert again[0].body == "Still thinking it over?", "only a number's first automated text says who we are"
