@@ -1,0 +1,93 @@
+"""The writes of the automations pages that the engine (crm.automations.engine) does not do itself: a
+sequence's own fields, enrolling and stopping by hand, tasks done, the owner's message limits."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from common.errors import ApplicationError
+from customers.models import Customer
+
+from . import engine
+from .models import AutomationSettings, Enrollment, Sequence, Task
+
+MAX_LIMIT = 50
+
+
+def sequence_save(
+    *,
+    sequence: Sequence | None = None,
+    name: str,
+    trigger: str,
+    stop_on_booking: bool,
+    description: str = "",
+    actor=None,
+) -> Sequence:
+    """Create a sequence (switched off, no steps yet) or change its name, trigger and exit rule."""
+    name = (name or "").strip()
+    if not name:
+        raise ApplicationError("Give the sequence a name.", field="name")
+    if trigger not in Sequence.Trigger.values:
+        raise ApplicationError("Choose what starts the sequence.", field="trigger")
+    with transaction.atomic():
+        if sequence is None:
+            sequence = Sequence(active=False)
+        else:
+            sequence = Sequence.objects.select_for_update().get(pk=sequence.pk)
+        sequence.name, sequence.trigger = name[:120], trigger
+        sequence.stop_on_booking, sequence.description = stop_on_booking, (description or "").strip()[:300]
+        sequence.save()
+    return sequence
+
+
+def sequence_switch(*, sequence: Sequence, on: bool, actor=None) -> Sequence:
+    """Switch a sequence on (the engine refuses one without a message or task) or pause it."""
+    with transaction.atomic():
+        sequence = Sequence.objects.select_for_update().get(pk=sequence.pk)
+        if sequence.active == on:
+            return sequence
+        if on:
+            return engine.sequence_activate(sequence=sequence, actor=actor)
+        return engine.sequence_pause(sequence=sequence, actor=actor)
+
+
+def enroll_by_hand(*, sequence: Sequence, customer: Customer, actor, lead=None) -> Enrollment:
+    """A person enrolls the customer (about a lead, when started from its page); enrolled once per subject."""
+    who = actor.get_full_name() or actor.get_username()
+    return engine.enroll(
+        sequence=sequence,
+        customer=customer,
+        origin=f"by hand ({who})",
+        actor=actor,
+        lead=lead,
+        subject_key=f"lead:{lead.pk}" if lead is not None else "",
+    )
+
+
+def enrollment_stop(*, enrollment: Enrollment, actor) -> Enrollment:
+    who = actor.get_full_name() or actor.get_username()
+    return engine.stop(enrollment=enrollment, reason=f"Stopped by {who}", actor=actor)
+
+
+def task_complete(*, task: Task, actor) -> Task:
+    """Mark a task done (once: a second click keeps the first time and person)."""
+    with transaction.atomic():
+        task = Task.objects.select_for_update().get(pk=task.pk)
+        if task.done_at is None:
+            task.done_at, task.done_by = timezone.now(), actor
+            task.save(update_fields=["done_at", "done_by"])
+    return task
+
+
+def automation_settings_update(*, max_per_day: int, max_per_week: int, actor=None) -> AutomationSettings:
+    """The owner's limits on automated messages per customer; a day's limit never above the week's."""
+    for field, value in (("max_per_day", max_per_day), ("max_per_week", max_per_week)):
+        if not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
+            raise ApplicationError(f"Enter a whole number from 1 to {MAX_LIMIT}.", field=field)
+    if max_per_day > max_per_week:
+        raise ApplicationError("A day's limit cannot be more than the week's.", field="max_per_day")
+    with transaction.atomic():
+        rules = AutomationSettings.current()
+        rules = AutomationSettings.objects.select_for_update().get(pk=rules.pk)
+        rules.max_per_day, rules.max_per_week = max_per_day, max_per_week
+        rules.save(update_fields=["max_per_day", "max_per_week"])
+    return rules
