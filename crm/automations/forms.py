@@ -14,6 +14,8 @@ STEP_FIELDS = {
     Step.Kind.TASK: ("task_title", "task_due_hours", "min_estimate_total"),
 }
 
+REQUIRED = {Step.Kind.SMS: ("body",), Step.Kind.EMAIL: ("subject", "body"), Step.Kind.TASK: ("task_title",)}
+
 
 class ServiceErrorsMixin:
     def add_service_error(self, error: ApplicationError) -> None:
@@ -68,6 +70,8 @@ class StepForm(ServiceErrorsMixin, forms.Form):
                 del self.fields[name]
         if "body" in self.fields and kind == Step.Kind.SMS:
             self.fields["body"].label = "Text"
+        for name in REQUIRED.get(kind, ()):
+            self.fields[name].required = True
 
     @classmethod
     def for_step(cls, step: Step, **kwargs) -> "StepForm":
