@@ -4,6 +4,8 @@ the customer page's card, the lead page's enroll form, tasks and the owner's mes
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -282,3 +284,33 @@ def test_bad_limits_show_the_error_and_change_nothing(owner, client_for, busines
     assert response.status_code == 400 and response.context["form"].errors[field]
     rules = AutomationSettings.current()
     assert (rules.max_per_day, rules.max_per_week) == (2, 4)
+
+
+def test_enrolling_and_stopping_by_hand_are_on_the_customers_timeline_once(
+    office, client_for, live, customer
+):
+    from events.selectors import timeline_for
+
+    client = client_for(office)
+    for _ in range(2):  # a second click finds the enrollment under way: enrolled once, logged once
+        client.post(reverse("automations:enroll", args=[customer.pk]), {"sequence": live.pk})
+    enrollment = Enrollment.objects.get(customer=customer)
+    for _ in range(2):
+        client.post(reverse("automations:stop", args=[enrollment.pk]))
+    codes = [event.code for event in timeline_for(customer) if event.code.startswith("crm.enrollment")]
+    assert sorted(codes) == ["crm.enrollment.started", "crm.enrollment.stopped"]
+
+
+def test_the_customer_card_reads_in_constant_queries(office, client_for, live, customer):
+    client = client_for(office)
+    url = reverse("automations:customer", args=[customer.pk])
+    engine.enroll(sequence=live, customer=customer, origin="by hand")
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for n in range(3):
+        other = Sequence.objects.create(name=f"Other {n}")
+        engine.step_save(sequence=other, kind=Step.Kind.SMS, body="Hi")
+        engine.enroll(sequence=engine.sequence_activate(sequence=other), customer=customer, origin="by hand")
+    with CaptureQueriesContext(connection) as four:
+        client.get(url)
+    assert len(four.captured_queries) == len(one.captured_queries)
