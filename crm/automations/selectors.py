@@ -31,6 +31,12 @@ def sequences_to_enroll() -> QuerySet[Sequence]:
     return Sequence.objects.filter(active=True).order_by("name")
 
 
+def active_enrollments(*, customer_id: int) -> QuerySet[Enrollment]:
+    return Enrollment.objects.filter(customer_id=customer_id, state=Enrollment.State.ACTIVE).select_related(
+        "sequence"
+    )
+
+
 def enrollments_with_timeline(qs: QuerySet[Enrollment]) -> QuerySet[Enrollment]:
     log = EnrollmentStep.objects.select_related("message").order_by("at", "pk")
     return qs.select_related("sequence", "customer", "enrolled_by").prefetch_related(
