@@ -83,6 +83,13 @@ def test_owner_builds_a_sequence_enrolls_a_customer_and_the_first_text_reaches_t
     expect(page.locator("[data-testid=thread]")).to_contain_text("Hi Ana, time for your spring tune-up.")
     screenshot_both(page, "owner-inbox-automated-text")
 
+    page.goto(f"{live_server.url}/customers/{customer.pk}/")
+    page.once("dialog", lambda dialog: dialog.accept())  # "Stop Spring tune-up for Ana Ruiz?"
+    card.get_by_role("button", name="Stop").click()
+    expect(card.locator("[data-testid=enrollment]")).to_contain_text("Stopped by")
+    enrollment.refresh_from_db()
+    assert enrollment.state == "stopped"
+
 
 def test_office_sees_its_tasks_and_the_count_in_the_bar(page, live_server, e2e_business):
     from datetime import timedelta
