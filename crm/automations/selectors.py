@@ -10,6 +10,7 @@ from customers.models import Customer
 from customers.selectors import customer_search
 from users.roles import Role
 
+from .engine import FIELD
 from .models import Enrollment, EnrollmentStep, Sequence, Task
 
 TASK_TABS = ("mine", "overdue", "done", "all")
@@ -26,9 +27,23 @@ def sequence_rows() -> QuerySet[Sequence]:
     ).order_by("-active", "name")
 
 
-def sequences_to_enroll() -> QuerySet[Sequence]:
-    """What a person may enroll a customer in by hand: the sequences switched on."""
-    return Sequence.objects.filter(active=True).order_by("name")
+def trigger_fields(sequence: Sequence) -> list[str]:
+    """The merge fields the sequence's steps use that only its trigger fills ({estimate_link}, ...)."""
+    used = []
+    for step in sequence.steps.all():
+        for text in (step.body, step.subject, step.task_title):
+            used += [name for name in FIELD.findall(text or "") if name not in CUSTOMER_FIELDS]
+    return sorted(set(used))
+
+
+CUSTOMER_FIELDS = {"first_name", "last_name", "business_name", "business_phone"}
+
+
+def sequences_to_enroll() -> list[Sequence]:
+    """What a person may enroll a customer in by hand: the sequences switched on whose texts need nothing
+    but the customer (not an estimate's link or a job's number, which only a trigger knows)."""
+    sequences = Sequence.objects.filter(active=True).prefetch_related("steps").order_by("name")
+    return [sequence for sequence in sequences if not trigger_fields(sequence)]
 
 
 def active_enrollments(*, customer_id: int) -> QuerySet[Enrollment]:

@@ -9,7 +9,7 @@ from common.errors import ApplicationError
 from customers.models import Customer
 from events import services as events
 
-from . import engine
+from . import engine, selectors
 from .models import AutomationSettings, Enrollment, Sequence, Task
 
 MAX_LIMIT = 50
@@ -70,7 +70,16 @@ def sequence_switch(*, sequence: Sequence, on: bool, actor=None) -> Sequence:
 
 
 def enroll_by_hand(*, sequence: Sequence, customer: Customer, actor, lead=None) -> Enrollment:
-    """A person enrolls the customer (about a lead, when started from its page); enrolled once per subject."""
+    """A person enrolls the customer (about a lead, when started from its page); enrolled once per subject.
+    A sequence whose texts need what its trigger knows (an estimate's link, a job's number) is refused:
+    by hand they would go out blank."""
+    missing = selectors.trigger_fields(sequence)
+    if missing:
+        fields = ", ".join("{" + name + "}" for name in missing)
+        raise ApplicationError(
+            f"{sequence.name} uses {fields}, which only its trigger fills: it cannot be started by hand.",
+            field="sequence",
+        )
     who = actor.get_full_name() or actor.get_username()
     subject_key = f"lead:{lead.pk}" if lead is not None else ""
     with transaction.atomic():

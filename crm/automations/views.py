@@ -81,6 +81,7 @@ def _detail_context(request, sequence: Sequence, status_error: str = "", **forms
         "kinds": Step.Kind.choices,
         "status_error": status_error,
         "merge_fields": engine.MERGE_FIELDS.items(),
+        "trigger_only": selectors.trigger_fields(sequence),
         "active_count": sequence.enrollments.filter(state=Enrollment.State.ACTIVE).count(),
         **_preview_context(request, sequence),
     }

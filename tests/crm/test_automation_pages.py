@@ -314,3 +314,18 @@ def test_the_customer_card_reads_in_constant_queries(office, client_for, live, c
     with CaptureQueriesContext(connection) as four:
         client.get(url)
     assert len(four.captured_queries) == len(one.captured_queries)
+
+
+def test_a_sequence_needing_an_estimate_is_neither_offered_nor_started_by_hand(office, client_for, customer):
+    sequence = Sequence.objects.create(name="Estimate chaser")
+    engine.step_save(sequence=sequence, kind=Step.Kind.SMS, body="Approve here: {estimate_link}")
+    engine.sequence_activate(sequence=sequence)
+    client = client_for(office)
+    card = client.get(reverse("automations:customer", args=[customer.pk])).content.decode()
+    assert "Estimate chaser" not in card
+    response = client.post(
+        reverse("automations:enroll", args=[customer.pk]),
+        {"sequence": sequence.pk},
+        headers={"HX-Request": "true"},
+    )
+    assert "{estimate_link}" in response.content.decode() and not Enrollment.objects.exists()
