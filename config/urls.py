@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from crm.api import CampaignViewSet, LeadViewSet, SourceViewSet, WebFormViewSet
+from crm.automations.urls import task_urls
 from customers.api import CustomerViewSet, PropertyViewSet
 from fsm.api import JobViewSet
 from fsm.documents.api import EstimateViewSet, InvoiceViewSet, PaymentViewSet
@@ -81,6 +82,8 @@ urlpatterns = [
     path("integrations/email/", include("integrations.email.urls")),
     path("integrations/", include("integrations.urls")),
     path("exceptions/", include("events.urls")),
+    path("automations/", include("crm.automations.urls")),
+    path("", include(task_urls)),  # /tasks/ and /settings/automations/ (before the settings hub's URLs)
     path("settings/", include("users.urls")),
     path("finance/", include("finance.urls")),
     path("", include("fsm.urls")),

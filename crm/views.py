@@ -18,6 +18,7 @@ from users.access import role_required
 from users.roles import STAFF_ROLES, Role
 
 from . import selectors, services
+from .automations.selectors import active_enrollments, sequences_to_enroll
 from .forms import (
     AssignForm,
     BookForm,
@@ -138,6 +139,8 @@ def _detail_context(request, lead: Lead, book_form: BookForm | None = None) -> d
         "book_form": book_form or BookForm(initial={"service": lead.service}),
         "lose_form": LoseForm(),
         "assign_form": AssignForm(initial={"assigned_to": lead.assigned_to_id}),
+        "sequences": sequences_to_enroll() if lead.customer_id else [],
+        "enrollments": active_enrollments(customer_id=lead.customer_id) if lead.customer_id else [],
         "other_leads": lead.customer.leads.exclude(pk=lead.pk).select_related("source")[:10]
         if lead.customer_id
         else [],

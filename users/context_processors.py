@@ -1,7 +1,7 @@
 from django.urls import reverse
 
 from .models import Business
-from .roles import ACCOUNT_MENU, NAVIGATION, NAVIGATION_SECTIONS
+from .roles import ACCOUNT_MENU, NAVIGATION, NAVIGATION_COUNTS, NAVIGATION_SECTIONS
 
 
 def navigation(request) -> dict:
@@ -12,7 +12,13 @@ def navigation(request) -> dict:
     path = request.path
     visible = [entry for entry in NAVIGATION if user.has_role(*entry[2])]
     items = [
-        {"label": label, "url": reverse(url_name), "active": False, "account": url_name in ACCOUNT_MENU}
+        {
+            "label": label,
+            "url": reverse(url_name),
+            "active": False,
+            "account": url_name in ACCOUNT_MENU,
+            "count_url": reverse(NAVIGATION_COUNTS[url_name]) if url_name in NAVIGATION_COUNTS else "",
+        }
         for label, url_name, _ in visible
     ]
     prefixes = [  # (prefix, item): the item's own URL and the pages its hub leads to

@@ -61,6 +61,7 @@ NAVIGATION_SECTIONS: dict[str, tuple[str, ...]] = {
         "crm:messaging-settings",
         "crm:webform-list",
         "crm:import-list",
+        "automations:list",
     ),
     "invoice-list": ("payment-list",),
 }
@@ -69,11 +70,15 @@ NAVIGATION_SECTIONS: dict[str, tuple[str, ...]] = {
 # must fit a 1280-1440 px screen.
 ACCOUNT_MENU = frozenset({"events:exceptions", "finance:hub", "finance:ar-aging", "users:settings"})
 
+# Items whose open count the bar shows, fetched by htmx after the page (no page pays a query for it).
+NAVIGATION_COUNTS = {"tasks": "task-count"}
+
 # (label, url name, roles) for the top navigation, in order.
 NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Dashboard", "dashboard", (Role.OWNER,)),
     ("Inbox", "crm:inbox", (Role.OWNER, Role.OFFICE)),
     ("Leads", "crm:board", (Role.OWNER, Role.OFFICE)),
+    ("Tasks", "tasks", STAFF_ROLES),
     ("Customers", "customers:list", (Role.OWNER, Role.OFFICE, Role.DISPATCHER)),
     ("Jobs", "job-list", (Role.OWNER, Role.OFFICE, Role.DISPATCHER)),
     ("Estimates", "estimate-list", (Role.OWNER, Role.OFFICE, Role.DISPATCHER)),
