@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from crm.api import CampaignViewSet, LeadViewSet, SourceViewSet, WebFormViewSet
+from crm.automations import review_views
 from customers.api import CustomerViewSet, PropertyViewSet
 from fsm.api import JobViewSet
 from fsm.documents.api import EstimateViewSet, InvoiceViewSet, PaymentViewSet
@@ -81,6 +82,11 @@ urlpatterns = [
     path("integrations/email/", include("integrations.email.urls")),
     path("integrations/", include("integrations.urls")),
     path("exceptions/", include("events.urls")),
+    # Review requests: the customer's link (a contract: it is in every request sent; README), the
+    # owner's settings and report.
+    path("r/<str:token>", review_views.review_click, name="review-click"),
+    path("settings/reviews/", review_views.review_settings, name="review-settings"),
+    path("reports/reviews/", review_views.review_report, name="review-report"),
     path("settings/", include("users.urls")),
     path("finance/", include("finance.urls")),
     path("", include("fsm.urls")),

@@ -61,7 +61,9 @@ NAVIGATION_SECTIONS: dict[str, tuple[str, ...]] = {
         "crm:messaging-settings",
         "crm:webform-list",
         "crm:import-list",
+        "review-report",
     ),
+    "users:settings": ("review-settings",),
     "invoice-list": ("payment-list",),
 }
 
