@@ -51,8 +51,8 @@ class ReviewSettingsForm(forms.ModelForm):
         fields = SETTINGS_FIELDS
         labels = {
             "enabled": "Ask customers for a Google review",
-            "trigger": "When",
-            "delay_hours": "Hours later",
+            "trigger": "After",
+            "delay_hours": "Wait (hours)",
             "google_place_id": "Google place ID",
             "google_review_url": "Or your Google review link",
             "ask_score": "Also ask for a 1-5 score (an optional reply)",
@@ -61,13 +61,18 @@ class ReviewSettingsForm(forms.ModelForm):
             "min_days_between": "Ask a customer at most once in (days)",
             "sms_template": "Text",
             "email_subject": "E-mail subject",
-            "email_template": "E-mail (customers with no number that takes texts)",
+            "email_template": "E-mail",
             "reminder_template": "Reminder",
         }
+        help_texts = {
+            "trigger": "What starts the wait.",
+            "delay_hours": "Quiet hours still apply to the text.",
+            "low_score_threshold": "",
+        }
         widgets = {
-            "sms_template": forms.Textarea(attrs={"rows": 3}),
+            "sms_template": forms.Textarea(attrs={"rows": 4}),
             "email_template": forms.Textarea(attrs={"rows": 6}),
-            "reminder_template": forms.Textarea(attrs={"rows": 3}),
+            "reminder_template": forms.Textarea(attrs={"rows": 4}),
             "low_score_threshold": forms.Select(choices=[(n, f"{n}/5") for n in range(1, 5)]),
         }
 

@@ -48,6 +48,7 @@ SUBJECT = "review"  # the messages' template: the frequency caps' subject
 STALE_MILESTONE = timedelta(days=2)  # a milestone delivered later than this (a replay, old demo work)
 SCORE_WINDOW = timedelta(days=30)  # a reply this long after the request is not taken as its score
 RETRY_AFTER_ERROR = timedelta(minutes=15)
+TOO_LATE = timedelta(days=7)  # a request or reminder this overdue is not sent
 SCORE = re.compile(r"^\s*([1-5])\s*(?:(?:/|out of|of)\s*5)?\s*(?:stars?)?\s*[.!]*\s*$", re.IGNORECASE)
 PLACE_ID = re.compile(r"^[A-Za-z0-9_-]{10,200}$")
 State = ReviewRequest.State
@@ -223,6 +224,9 @@ def _step(request: ReviewRequest, rules: ReviewSettings, caps, now: datetime) ->
     reminder = request.state == State.SENT
     if reminder and (request.clicked_at or request.reminded_at):
         _save(request, due_at=None)
+        return 0
+    if request.due_at < now - TOO_LATE:  # switched off for weeks, a worker down: the moment has passed
+        _give_up(request, now, f"Too late: due on {request.due_at:%b %-d} (switched off or no worker)")
         return 0
     channel, to = _route(request.customer)
     if not to:
@@ -440,7 +444,7 @@ class ReportRow:
 
     @property
     def average_score(self) -> float | None:
-        return round(self.score_total / self.scored, 2) if self.scored else None
+        return round(self.score_total / self.scored, 1) if self.scored else None
 
     def add(self, request: dict) -> None:
         self.sent += 1
@@ -475,4 +479,4 @@ def review_report(*, start, end, tz) -> dict:
 
 def _month_label(key: str) -> str:
     year, month = key.split("-")
-    return f"{calendar.month_name[int(month)]} {year}"
+    return f"{calendar.month_abbr[int(month)]} {year}"

@@ -421,13 +421,13 @@ def test_the_report_counts_sent_clicked_rate_and_average_score(business, owner, 
     )
     october, november = report["months"]
     assert (october.label, october.sent, october.clicked, october.average_score) == (
-        "October 2026",
+        "Oct 2026",
         2,
         1,
         3.5,
     )
     assert (november.label, november.sent, november.clicked, november.click_rate) == (
-        "November 2026",
+        "Nov 2026",
         2,
         1,
         50.0,
@@ -440,3 +440,16 @@ def test_the_report_counts_sent_clicked_rate_and_average_score(business, owner, 
     lines = csv.content.decode().splitlines()
     assert lines[1] == "total,All requests,4,2,50.0,2,3.5"
     assert "technician,Luis,3,1,33.3,2,3.5" in lines
+
+
+@time_machine.travel(MONDAY_10, tick=False)
+def test_a_request_a_week_overdue_is_not_sent(review_settings, customer):
+    paid(customer, 1)
+    request = ReviewRequest.objects.get(customer=customer)
+    reviews.reviews_tick(now=request.due_at + timedelta(days=8))
+    request.refresh_from_db()
+    assert (
+        request.state == "not_sent"
+        and request.note.startswith("Too late")
+        and review_messages(customer) == []
+    )
