@@ -25,12 +25,14 @@ def seed_reviews(*, rng, log) -> None:
     values.update(enabled=True, google_place_id=DEMO_PLACE_ID, google_review_url="")
     reviews.review_settings_update(review_settings=rules, actor=None, **values)
     technicians = list(User.objects.filter(groups__name=Role.TECHNICIAN, is_active=True).order_by("pk"))
-    customers = _quiet_customers(len(SCORES))
     now = timezone.now()
+    customers = _quiet_customers(len(SCORES), before=now - timedelta(days=7))
     made = 0
     for i, (customer, score) in enumerate(zip(customers, SCORES, strict=False)):
         tech = technicians[i % len(technicians)] if technicians else None
-        paid_at = now - timedelta(days=60 - i * 5, hours=rng.randint(0, 5))
+        planned = now - timedelta(days=60 - i * 5, hours=rng.randint(0, 5))
+        # Never before the customer existed (their timeline starts with themselves).
+        paid_at = min(max(planned, customer.created_at + timedelta(hours=1)), now - timedelta(days=5))
         made += _story(rng, customer, tech, paid_at, score, index=i)
     log(f"Review requests switched on; {made} requests sent, clicked and scored over two months.")
 
@@ -76,12 +78,12 @@ def _delivered(message_id: int | None, at) -> None:
     )
 
 
-def _quiet_customers(count: int) -> list[Customer]:
+def _quiet_customers(count: int, *, before) -> list[Customer]:
     """Customers with a number that takes texts and no message yet (so no cap holds the demo's texts)."""
     messaged = Message.objects.exclude(customer=None).values("customer_id")
     return list(
         Customer.objects.active()
-        .filter(phones__textable=True)
+        .filter(phones__textable=True, created_at__lt=before)
         .exclude(pk__in=messaged)
         .distinct()
         .order_by("pk")[:count]
