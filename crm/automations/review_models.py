@@ -131,6 +131,14 @@ class ReviewRequest(models.Model):
     score = models.PositiveSmallIntegerField(null=True, blank=True)
     score_at = models.DateTimeField(null=True, blank=True)
     note = models.CharField(max_length=200, blank=True, help_text="Why it was not sent.")
+    alert_task = models.ForeignKey(
+        "crm.Task",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="A low score's call.",
+    )
     created_at = models.DateTimeField()
 
     class Meta:

@@ -6,6 +6,7 @@ import csv
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from common.csvfile import safe_cell
 from common.errors import ApplicationError, NotFound
+from common.ratelimit import rate_exceeded
 from messaging import services as messaging
 from users.access import public, role_required
 from users.roles import Role
@@ -95,8 +97,16 @@ def review_click(request, token: str):
     try:
         url = reviews.review_click(token=token)
     except NotFound:
+        # Wrong guesses from one address are limited as on the estimate and invoice links.
+        if rate_exceeded(
+            key=f"review-miss:{request.META.get('REMOTE_ADDR', '')}", rate=settings.PUBLIC_LINK_GUESS_RATE
+        ):
+            return _no_index(HttpResponse("Too many attempts. Try again in a minute.", status=429))
         raise Http404("No such page.") from None
-    response = HttpResponseRedirect(url)
+    return _no_index(HttpResponseRedirect(url))
+
+
+def _no_index(response: HttpResponse) -> HttpResponse:
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"
     response["Cache-Control"] = "private, no-store"
@@ -106,8 +116,7 @@ def review_click(request, token: str):
 @role_required(Role.OWNER)
 @require_http_methods(["GET", "POST"])
 def review_settings(request):
-    current = ReviewSettings.current()
-    form = ReviewSettingsForm(request.POST or None, instance=current)
+    form = ReviewSettingsForm(request.POST or None, instance=ReviewSettings.current())
     if request.method == "POST" and form.is_valid():
         try:
             reviews.review_settings_update(
@@ -119,7 +128,8 @@ def review_settings(request):
             messages.success(request, "Review requests saved.")
             return redirect("review-settings")
     status = 400 if form.is_bound and form.errors else 200
-    context = {"form": form, "review_url": current.review_url, "preview": _preview(current)}
+    saved = ReviewSettings.current()  # as stored (the form's instance holds what was typed)
+    context = {"form": form, "review_url": saved.review_url, "preview": _preview(saved)}
     return render(request, "crm/reviews/settings.html", context, status=status)
 
 
@@ -144,6 +154,7 @@ def review_report(request):
     if request.GET.get("download") == "csv":
         return _csv(report, start, end)
     context = {"form": form, "report": report, "start": start, "end": end}
+    context["to_call"] = reviews.low_scores_to_call()
     return render(request, "crm/reviews/report.html", context)
 
 

@@ -401,7 +401,8 @@ def review_score_record(
             data={"score": score},
         )
         if score <= ReviewSettings.current().low_score_threshold:
-            _alert_owner(request, customer, score, now)
+            request.alert_task = _alert_owner(request, customer, score, now)
+            request.save(update_fields=["alert_task"])
     return request
 
 
@@ -425,6 +426,15 @@ def _alert_owner(request: ReviewRequest, customer: Customer, score: int, now: da
         data={"score": score, "task_id": task.pk},
     )
     return task
+
+
+def low_scores_to_call(*, limit: int = 20) -> list[ReviewRequest]:
+    """Low scores whose call task is not done yet, newest first (the owner's list on the report)."""
+    return list(
+        ReviewRequest.objects.filter(alert_task__isnull=False, alert_task__done_at__isnull=True)
+        .select_related("customer", "alert_task")
+        .order_by("-score_at", "-pk")[:limit]
+    )
 
 
 # --- The report -----------------------------------------------------------------------------------------

@@ -229,8 +229,29 @@ def test_the_link_records_the_click_and_sends_the_customer_to_google(review_sett
     assert request.state == "clicked" and request.clicked_at == MONDAY_10 and request.click_count == 2
 
 
-def test_an_unknown_token_is_a_404(review_settings, client):
+def test_an_unknown_token_is_a_404_and_guessing_is_limited(review_settings, client, settings):
+    settings.PUBLIC_LINK_GUESS_RATE = "2/m"
     assert client.get("/r/not-a-real-token-at-all").status_code == 404
+    assert client.get("/r/not-a-real-token-either").status_code == 404
+    assert client.get("/r/still-not-a-token").status_code == 429
+
+
+@time_machine.travel(MONDAY_10, tick=False)
+def test_a_job_completed_trigger_names_the_technician_who_did_the_work(review_settings, office):
+    review_settings.trigger = ReviewSettings.Trigger.JOB_COMPLETED
+    review_settings.save()
+    tech = make_technician(first_name="Priya")
+    job = make_job(actor=office)
+    schedule(job, start=MONDAY_10 + timedelta(hours=1), technicians=[tech], actor=office)
+    fsm.job_arrive(job=job, actor=tech)
+    fsm.job_complete(job=job, actor=tech, completion_note="Heater replaced")
+    deliver("crm.reviews.")
+    request = ReviewRequest.objects.get(customer=job.customer)
+    assert (request.subject_key, request.job_id, request.technician_first_name) == (
+        f"job:{job.pk}",
+        job.pk,
+        "Priya",
+    )
 
 
 def test_a_review_url_given_wins_over_the_place_id(review_settings):
@@ -261,6 +282,15 @@ def test_a_low_score_customer_got_the_link_and_the_owner_gets_a_call_task(review
     assert task.title == "Call Ana Ruiz about their 2/5" and task.assignee == owner
     assert len(review_messages(customer)) == 1 and f"/r/{request.token}" in review_messages(customer)[0].body
     assert client_redirects_to_google(request.token)
+    assert request.alert_task == task and reviews.low_scores_to_call() == [request]
+
+
+@time_machine.travel(MONDAY_10, tick=False)
+def test_the_report_lists_low_scores_to_call_back(review_settings, customer, owner, client_for):
+    sent_request(customer)
+    reviews.review_score_record(customer_id=customer.pk, body="1")
+    page = client_for(owner).get("/reports/reviews/").content.decode()
+    assert "Low scores to call back" in page and "Ana Ruiz" in page and "1/5" in page
 
 
 def client_redirects_to_google(token: str) -> bool:
