@@ -483,3 +483,11 @@ def test_a_request_a_week_overdue_is_not_sent(review_settings, customer):
         and request.note.startswith("Too late")
         and review_messages(customer) == []
     )
+
+
+@time_machine.travel(datetime(2026, 11, 16, 19, 30, tzinfo=CHICAGO), tick=False)
+def test_a_request_due_at_night_waits_for_quiet_hours_to_end(review_settings, customer):
+    request = sent_request(customer)  # due at 21:30: after the customer's window closes
+    (text,) = review_messages(customer)
+    assert text.status == "held" and text.not_before > request.sent_at
+    assert f"/r/{request.token}" in text.body
