@@ -50,6 +50,7 @@ SCORE_WINDOW = timedelta(days=30)  # a reply this long after the request is not 
 RETRY_AFTER_ERROR = timedelta(minutes=15)
 TOO_LATE = timedelta(days=7)  # a request or reminder this overdue is not sent
 SCORE = re.compile(r"^\s*([1-5])\s*(?:(?:/|out of|of)\s*5)?\s*(?:stars?)?\s*[.!]*\s*$", re.IGNORECASE)
+TRAILING = re.compile(r"[^A-Za-z0-9_-]+$")  # never in a token (secrets.token_urlsafe)
 PLACE_ID = re.compile(r"^[A-Za-z0-9_-]{10,200}$")
 State = ReviewRequest.State
 
@@ -340,6 +341,7 @@ def review_click(*, token: str, now: datetime | None = None) -> str:
     """Record a click on /r/<token> and return where to send the customer; NotFound for a token that is
     not a request's or when no review page is set. The first click cancels the reminder."""
     now = now or timezone.now()
+    token = TRAILING.sub("", token)  # a phone that took "link." or "(link)" with the link
     url = ReviewSettings.current().review_url
     with transaction.atomic():
         request = ReviewRequest.objects.select_for_update().filter(token=token).first()

@@ -224,7 +224,7 @@ def test_the_link_records_the_click_and_sends_the_customer_to_google(review_sett
     response = client.get(f"/r/{request.token}")
     assert response.status_code == 302 and response["Location"] == GOOGLE
     assert response["X-Robots-Tag"] == "noindex, nofollow"
-    client.get(f"/r/{request.token}")
+    assert client.get(f"/r/{request.token}.")["Location"] == GOOGLE  # a phone took the full stop too
     request.refresh_from_db()
     assert request.state == "clicked" and request.clicked_at == MONDAY_10 and request.click_count == 2
 
