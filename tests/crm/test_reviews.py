@@ -4,11 +4,13 @@ settings page and the report. The link is never gated on a score."""
 
 import ast
 import inspect
+import threading
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection, connections
 from django.utils import timezone
 
 from config.celery import app as celery_app
@@ -22,7 +24,7 @@ from fsm import services as fsm
 from fsm.invoices import services as invoices
 from messaging.models import Message
 from tests.crm.test_automations import deliver
-from tests.factories import make_customer
+from tests.factories import make_customer, unique_phone
 from tests.fsm.estimate_helpers import austin_tax, issued_invoice
 from tests.fsm.factories import make_job, make_technician, schedule
 
@@ -491,3 +493,34 @@ def test_a_request_due_at_night_waits_for_quiet_hours_to_end(review_settings, cu
     (text,) = review_messages(customer)
     assert text.status == "held" and text.not_before > request.sent_at
     assert f"/r/{request.token}" in text.body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_never_send_the_same_request(require_postgres, business):
+    rules = ReviewSettings.current()
+    rules.enabled, rules.google_place_id = True, PLACE
+    rules.save()
+    now = timezone.now()
+    for i in range(30):
+        customer = make_customer(phones=[unique_phone()])
+        reviews.review_request_create(
+            customer_id=customer.pk, milestone="invoice.paid", subject_key=f"invoice:{i}", occurred_at=now
+        )
+    ReviewRequest.objects.update(due_at=now - timedelta(minutes=1))
+    start, counts = threading.Barrier(2), []
+
+    def worker():
+        try:
+            start.wait()
+            counts.append(reviews.reviews_tick(batch=4))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(counts) == 30 and all(counts), "both took a share"
+    assert Message.objects.filter(template="review").count() == 30
+    assert connection.vendor == "postgresql"
