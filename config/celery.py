@@ -36,4 +36,6 @@ app.conf.beat_schedule = {
     "automations-tick": {"task": "crm.tasks.automations_tick", "schedule": 60.0},
     # Reactivation campaigns: each due recipient at the campaign's rate (the due time is in the database).
     "outreach-tick": {"task": "crm.tasks.outreach_tick", "schedule": 60.0},
+    # Review requests and their reminder when due (the due time is in the database).
+    "reviews-tick": {"task": "crm.tasks.reviews_tick", "schedule": 60.0},
 }

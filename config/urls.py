@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from crm.api import CampaignViewSet, LeadViewSet, SourceViewSet, WebFormViewSet
 from crm.automations.urls import task_urls
+from crm.automations import review_views
 from customers.api import CustomerViewSet, PropertyViewSet
 from fsm.api import JobViewSet
 from fsm.documents.api import EstimateViewSet, InvoiceViewSet, PaymentViewSet
@@ -84,6 +85,11 @@ urlpatterns = [
     path("exceptions/", include("events.urls")),
     path("automations/", include("crm.automations.urls")),
     path("", include(task_urls)),  # /tasks/ and /settings/automations/ (before the settings hub's URLs)
+    # Review requests: the customer's link (a contract: it is in every request sent; README), the
+    # owner's settings and report.
+    path("r/<str:token>", review_views.review_click, name="review-click"),
+    path("settings/reviews/", review_views.review_settings, name="review-settings"),
+    path("reports/reviews/", review_views.review_report, name="review-report"),
     path("settings/", include("users.urls")),
     path("finance/", include("finance.urls")),
     path("", include("fsm.urls")),

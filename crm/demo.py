@@ -14,6 +14,7 @@ from . import services
 from .automations import engine
 from .automations.defaults import defaults_install
 from .automations.models import Sequence
+from .automations.review_demo import seed_reviews
 from .demo_history import seed_history
 from .models import Campaign, Lead, LostReason, ServiceType, Source, WebForm
 
@@ -107,6 +108,7 @@ def seed(*, rng, log, history_days: int = 0, **_):
     )
     seed_history(rng=rng, log=log, days=history_days, sources=sources, campaigns=campaigns)
     _seed_automations(log, office)
+    seed_reviews(rng=rng, log=log)
 
 
 def seed_after(*, rng, log, **_) -> None:

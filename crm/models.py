@@ -450,6 +450,7 @@ from .automations.models import (  # noqa: E402, F401
     Step,
     Task,
 )
+from .automations.review_models import ReviewRequest, ReviewSettings  # noqa: E402, F401
 from .segments.models import (  # noqa: E402, F401
     CustomerEquipment,
     CustomerHistory,

@@ -41,3 +41,11 @@ def outreach_tick() -> int:
 
     outreach_relaunch_yearly()
     return tick()
+
+
+@shared_task(name="crm.tasks.reviews_tick")
+def reviews_tick() -> int:
+    """Review requests and their one reminder that are due (beat, every minute), under row locks."""
+    from .automations.reviews import reviews_tick as tick
+
+    return tick()

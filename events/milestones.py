@@ -177,6 +177,10 @@ class JobCompleted(JobMoved):
     visit_ids: list[int]
     at: datetime
     job_type: str = ""  # the job type's name ("AC tune-up"); "" for a job without one
+    # Who did the work (Job.lead_technician: the first of the last completed visit's crew); a review
+    # request's {technician}. None and "" when nobody was sent.
+    technician_id: int | None = None
+    technician_first_name: str = ""
 
 
 class EquipmentSaved(Payload):
@@ -254,6 +258,8 @@ class InvoiceIssued(InvoiceMilestone):
 class InvoicePaid(InvoiceMilestone):
     total: str
     paid_at: datetime
+    technician_id: int | None = None  # the invoice's job's technician (as job.completed), else None
+    technician_first_name: str = ""
 
 
 class InvoiceVoided(InvoiceMilestone):

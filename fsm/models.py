@@ -248,6 +248,18 @@ class Job(FSMModelMixin, models.Model):
         """True when `user` is on one of this job's open visits."""
         return self.visits.filter(state__in=Visit.OPEN_STATES, technicians=user).exists()
 
+    def lead_technician(self) -> dict:
+        """Who did the work, for the customer's texts (a review request's {technician}): the first of the
+        crew of the last completed visit, else of the last visit. {"technician_id", "technician_first_name"}
+        with None and "" for a job nobody was sent to."""
+        visits = self.visits.order_by("-completed_at", "-start", "-pk")
+        visit = visits.filter(state=Visit.State.COMPLETED).first() or visits.first()
+        technician = visit.technicians.order_by("pk").first() if visit else None
+        return {
+            "technician_id": technician.pk if technician else None,
+            "technician_first_name": (technician.first_name or technician.username) if technician else "",
+        }
+
     def resume_target(self, open_visit_states: set[str]) -> str:
         """Where `resume` goes, given the states of the job's open visits."""
         for state in (Visit.State.ON_SITE, Visit.State.EN_ROUTE):

@@ -61,8 +61,12 @@ NAVIGATION_SECTIONS: dict[str, tuple[str, ...]] = {
         "crm:messaging-settings",
         "crm:webform-list",
         "crm:import-list",
+        "crm:segments",
+        "crm:outreaches",
         "automations:list",
+        "review-report",
     ),
+    "users:settings": ("review-settings", "automation-settings"),
     "invoice-list": ("payment-list",),
 }
 

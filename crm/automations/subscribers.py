@@ -9,7 +9,7 @@ from django.db.models import Q
 from common import money
 from events.registry import subscriber
 
-from . import engine
+from . import engine, reviews
 from .models import Sequence
 
 
@@ -106,3 +106,20 @@ def stop_on_booking(event) -> None:
         engine.stop_where(
             Q(customer_id=customer_id, sequence__stop_on_booking=True), reason="A job was booked"
         )
+
+
+# --- Review requests (crm.automations.reviews) ----------------------------------------------------------
+
+
+@subscriber("invoice.paid", "job.completed", name="crm.reviews.request")
+def review_request(event) -> None:
+    """The configured moment (paid in full, or the job done): a pending request, once per invoice or job.
+    Which milestone counts is the owner's setting, read here (it may change after fan-out)."""
+    reviews.review_request_from_milestone(event)
+
+
+@subscriber("message.received", name="crm.reviews.score", when=lambda data: bool(data.get("customer_id")))
+def review_score(event) -> None:
+    """A reply that is a 1-5 score goes on the customer's latest review request (a low one: a call task
+    for the owner). It never touches what was or will be sent: the link went with the request."""
+    reviews.review_score_record(customer_id=event.data["customer_id"], body=event.data.get("body", ""))

@@ -444,6 +444,9 @@ def payment_record(
     return payment
 
 
+NO_TECHNICIAN = {"technician_id": None, "technician_first_name": ""}
+
+
 def _require_payable(invoice: Invoice) -> None:
     if invoice.state not in Invoice.PAYABLE_STATES:
         text = {
@@ -486,6 +489,7 @@ def _paid(invoice: Invoice, payment: Payment, actor, *, credit_kept: Decimal = Z
             f"Invoice {invoice.number} paid in full",
             total=str(invoice.total),
             paid_at=invoice.paid_at.isoformat(),
+            **(invoice.job.lead_technician() if invoice.job_id else NO_TECHNICIAN),
         )
 
 

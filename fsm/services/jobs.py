@@ -406,6 +406,7 @@ def job_complete(
             visit_ids=[v.pk for v in done],
             at=at.isoformat(),
             job_type=job.job_type.name if job.job_type_id else "",
+            **job.lead_technician(),
         )
         publish(job, "job.completed", actor=actor, summary=f"Completed: {note[:120]}", data=data)
     return job

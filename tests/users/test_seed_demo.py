@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from crm.models import Enrollment, Lead, Sequence
+from crm.models import Enrollment, Lead, ReviewRequest, ReviewSettings, Sequence
 from customers.models import Customer
 from events.models import Event, EventLink
 from fsm.models import Job, Visit
@@ -27,6 +27,10 @@ def test_the_whole_demo_loads_through_every_apps_seeder_and_a_second_run_does_no
     assert Conversation.objects.exists() and Message.objects.filter(direction="in").exists()
     assert Sequence.objects.filter(active=True).count() == 3  # the default automations, switched on
     assert Enrollment.objects.filter(state="active", sequence__key="new-lead-nurture").exists()
+    assert (
+        ReviewSettings.current().enabled and ReviewRequest.objects.filter(clicked_at__isnull=False).exists()
+    )
+    assert ReviewRequest.objects.filter(score__isnull=False).exists()
 
     again = StringIO()
     call_command("seed_demo", customers=40, years=0, stdout=again)
