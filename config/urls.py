@@ -5,8 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from crm.api import CampaignViewSet, LeadViewSet, SourceViewSet, WebFormViewSet
-from crm.automations.urls import task_urls
 from crm.automations import review_views
+from crm.automations.urls import task_urls
 from customers.api import CustomerViewSet, PropertyViewSet
 from fsm.api import JobViewSet
 from fsm.documents.api import EstimateViewSet, InvoiceViewSet, PaymentViewSet
