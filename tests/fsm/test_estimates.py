@@ -20,6 +20,7 @@ from fsm.invoices.models import Invoice
 from fsm.models import Job
 from messaging.models import Message
 from tests.factories import make_customer
+from users.models import Business
 
 from .estimate_helpers import austin_tax, good_better_best, signature_data_url
 
@@ -219,7 +220,8 @@ def test_decided_and_expired_estimates_refuse_the_other_answers(sent, office):
 
 
 def test_expired_estimates_expire_overnight_and_renew_to_a_draft(sent, office):
-    Estimate.objects.filter(pk=sent.pk).update(expires_on=timezone.localdate() - timedelta(days=1))
+    today = timezone.localdate(timezone.now(), Business.current().tzinfo)  # the business's day, not UTC's
+    Estimate.objects.filter(pk=sent.pk).update(expires_on=today - timedelta(days=1))
     with pytest.raises(ApplicationError, match="expired"):
         estimates.estimate_accept(
             estimate=sent,

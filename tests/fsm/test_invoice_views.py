@@ -61,8 +61,11 @@ def test_the_unpaid_list_shows_days_overdue(client_for, office, customer):
 
     from django.utils import timezone
 
+    from users.models import Business
+
     invoice = issued_invoice(customer=customer, actor=office)
-    Invoice.objects.filter(pk=invoice.pk).update(due_on=timezone.localdate() - timedelta(days=12))
+    today = timezone.localdate(timezone.now(), Business.current().tzinfo)  # the business's day, not UTC's
+    Invoice.objects.filter(pk=invoice.pk).update(due_on=today - timedelta(days=12))
     page = client_for(office).get("/invoices/?unpaid=on")
     assert b"12 days overdue" in page.content and b"1 overdue" in page.content
 
