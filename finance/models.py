@@ -165,3 +165,58 @@ class PeriodLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%B %Y} locked"
+
+
+class Deposit(models.Model):
+    """Payments taken to the bank together: one entry (Dr the bank account, Cr the clearing account they
+    sat in; a card processor's fees withheld, Dr card fees) and an item per payment line deposited.
+    Written once by `finance.services.deposit_record`, never changed."""
+
+    date = models.DateField()
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="deposits")
+    cleared = models.ForeignKey(
+        Account,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Where the payments sat: undeposited funds, or card clearing (a processor's payout).",
+    )
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="deposit")
+    memo = models.CharField(max_length=300, blank=True)
+    total = models.DecimalField(**MONEY, help_text="The payments deposited (before any fees withheld).")
+    fees = models.DecimalField(**MONEY, default=Decimal("0.00"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        triggers = [
+            pgtrigger.Protect(name="deposit_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        return f"Deposit {self.date} {self.total}"
+
+    @property
+    def net(self) -> Decimal:
+        """What reached the bank."""
+        return self.total - self.fees
+
+
+class DepositItem(models.Model):
+    """One payment on a deposit: the payment entry's debit to the clearing account. A line is deposited
+    once (unique), whichever tab posts first."""
+
+    deposit = models.ForeignKey(Deposit, on_delete=models.PROTECT, related_name="items")
+    line = models.OneToOneField(JournalLine, on_delete=models.PROTECT, related_name="deposit_item")
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["pk"]
+        triggers = [
+            pgtrigger.Protect(name="deposit_item_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deposit} line {self.line_id}"

@@ -8,12 +8,16 @@ ranges are calendar days [start, end] on the entry's date (the business's day th
     AR              the receivable's debits minus credits up to a day, per invoice
 """
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from .models import Account, JournalLine
+from events.models import Event
+
+from .models import Account, Deposit, JournalLine
+from .reports import customer_names
 
 ZERO = Decimal("0.00")
 CASH_ROLES = ("cash", "undeposited", "card_clearing")
@@ -90,3 +94,82 @@ def ar_by_invoice(*, as_of: date) -> dict[int, Decimal]:
     )
     owed = {row["invoice_id"]: (row["d"] or ZERO) - (row["c"] or ZERO) for row in rows}
     return {invoice_id: amount for invoice_id, amount in owed.items() if amount}
+
+
+# --- Bank deposits ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class WaitingPayment:
+    """A payment entry's debit to a clearing account that no deposit has taken yet."""
+
+    line: JournalLine
+    customer: str
+    method: str
+    reference: str
+    invoice_number: str
+
+    @property
+    def amount(self) -> Decimal:
+        return self.line.debit
+
+
+def _waiting_lines(**filters) -> QuerySet[JournalLine]:
+    return JournalLine.objects.filter(
+        debit__gt=0, entry__source="payment.received", deposit_item__isnull=True, **filters
+    )
+
+
+def undeposited_totals() -> dict[str, tuple[int, Decimal]]:
+    """Per clearing account role: how many payments wait in it and their total."""
+    rows = (
+        _waiting_lines(account__role__in=("undeposited", "card_clearing"))
+        .order_by()
+        .values("account__role")
+        .annotate(n=Count("pk"), total=Sum("debit"))
+    )
+    return {row["account__role"]: (row["n"], row["total"] or ZERO) for row in rows}
+
+
+def undeposited_payments(*, cleared: str) -> list[WaitingPayment]:
+    """The payments waiting in undeposited funds or card clearing, oldest first, with what the
+    payment.received milestone said (method, reference when it carried one, invoice number). Three
+    queries."""
+    lines = list(_waiting_lines(account__role=cleared).select_related("entry").order_by("date", "pk"))
+    said = dict(
+        Event.objects.filter(pk__in={line.entry.event_id for line in lines} - {None}).values_list(
+            "pk", "data"
+        )
+    )
+    names = customer_names({line.customer_id for line in lines})
+    waiting = []
+    for line in lines:
+        data = said.get(line.entry.event_id) or {}
+        waiting.append(
+            WaitingPayment(
+                line=line,
+                customer=names.get(line.customer_id, "No customer"),
+                method=str(data.get("method", "")).capitalize(),
+                reference=str(data.get("reference", "")),
+                invoice_number=str(data.get("invoice_number", "")),
+            )
+        )
+    return waiting
+
+
+def deposit_accounts() -> QuerySet[Account]:
+    """Where a deposit can go: the bank account, and any other active account under cash (a savings
+    account the owner added), never the clearing accounts or cash on hand."""
+    bank = Account.objects.filter(role="bank").first()
+    under_cash = Q(parent=bank.parent, role=None) if bank and bank.parent_id else Q(pk__in=[])
+    return Account.objects.filter(Q(role="bank") | under_cash, kind=Account.Kind.ASSET, active=True).order_by(
+        "code"
+    )
+
+
+def deposits_list() -> QuerySet[Deposit]:
+    return (
+        Deposit.objects.select_related("account", "cleared", "entry")
+        .annotate(payments=Count("items"))
+        .order_by("-date", "-pk")
+    )
