@@ -113,8 +113,7 @@ class DepositForm(ServiceErrorsMixin, forms.Form):
         max_digits=14,
         decimal_places=2,
         label="Fees withheld",
-        help_text="What the card processor kept from this payout.",
-        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal", "placeholder": "0.00"}),
     )
     memo = forms.CharField(
         required=False,
