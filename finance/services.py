@@ -236,6 +236,11 @@ def journal_entry_reverse(*, entry: JournalEntry, actor=None) -> JournalEntry:
         raise ApplicationError("This entry is a reversal: post a new entry instead.", field="entry")
     if JournalEntry.objects.filter(reverses=entry).exists():
         raise ApplicationError("This entry is already reversed.", field="entry")
+    if Deposit.objects.filter(entry=entry).exists():  # its payments would stay deposited
+        raise ApplicationError(
+            "This entry is a bank deposit: its payments stay deposited. Correct it with a manual entry.",
+            field="entry",
+        )
     return entry_reverse(
         entry=entry, key=f"reverse:{entry.pk}", memo=f"Reversal of: {entry.memo}"[:300], actor=actor
     )

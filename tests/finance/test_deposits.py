@@ -236,3 +236,10 @@ def test_the_slip_shows_the_check_number_the_payment_milestone_carried(business,
     assert waiting.invoice_number == invoice.number and waiting.amount == D("108.25")
     page = client_for(owner).get("/finance/deposits/new/").content.decode()
     assert "#1042" in page and invoice.number in page
+
+
+def test_a_deposits_entry_is_not_reversed_from_the_journal(waiting, owner):
+    made = deposit([waiting["a1"]])
+    with pytest.raises(ApplicationError, match="bank deposit"):
+        ledger.journal_entry_reverse(entry=made.entry, actor=owner)
+    assert not JournalEntry.objects.filter(reverses=made.entry).exists()
