@@ -74,6 +74,12 @@ class JournalEntry(models.Model):
         blank=True,
         help_text="The sales tax rate of the invoice it posts (the sales tax report's rate).",
     )
+    due_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="An invoice's due date, on its issue's entry when later than the entry's date (payment "
+        "terms): AR aging ages the invoice from it. Empty: due on the entry's date.",
+    )
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )
@@ -85,6 +91,15 @@ class JournalEntry(models.Model):
     class Meta:
         ordering = ["-date", "-pk"]
         verbose_name_plural = "journal entries"
+        indexes = [
+            # AR aging joins the invoices with payment terms to their open amounts (PostgreSQL: index-only).
+            models.Index(
+                fields=["invoice_id"],
+                include=["due_on"],
+                condition=Q(due_on__isnull=False),
+                name="journal_entry_due_by_invoice",
+            )
+        ]
         triggers = [
             pgtrigger.Protect(name="journal_entry_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
         ]

@@ -15,9 +15,8 @@ from django.db.models import Q, Sum
 from django.db.models.functions import TruncMonth
 
 from customers.models import Customer
-from events.models import Event
 
-from .models import Account, JournalEntry, JournalLine
+from .models import Account, JournalLine
 from .services import account_for
 
 ZERO = Decimal("0.00")
@@ -312,16 +311,30 @@ def general_ledger(*, account: Account, start: date, end: date, limit: int | Non
 BUCKETS = ("current", "1-30", "31-60", "61-90", "over 90")
 
 # Per (invoice, customer), in the order of the journal_line_by_invoice index (an index-only scan): the
-# open amount of its AR lines and the day it was issued (its first debit); only those still owing (or
-# owed) something. The same SQL runs on PostgreSQL and SQLite.
-OPEN_SQL = """
-SELECT customer_id, invoice_id, open, issued
-  FROM (SELECT customer_id, invoice_id, SUM(debit - credit) AS open,
-               COALESCE(MIN(CASE WHEN debit > 0 THEN date END), MIN(date)) AS issued
-          FROM finance_journalline
-         WHERE account_id = %(account)s AND date <= %(as_of)s
-         GROUP BY invoice_id, customer_id) AS receivables
- WHERE open >= 0.005 OR open <= -0.005
+# open amount of its AR lines and the day it was issued (its first debit); its due date is that day unless
+# its issue entry carries a later one (payment terms: journal_entry_due_by_invoice, the few such entries).
+# Then per customer, the open amounts bucketed by days past due. Dates are compared with cut-offs computed
+# here, so the same SQL runs on PostgreSQL and SQLite.
+AGING_SQL = """
+SELECT customer_id,
+       SUM(CASE WHEN due >= %(c0)s THEN open ELSE 0 END),
+       SUM(CASE WHEN due < %(c0)s AND due >= %(c30)s THEN open ELSE 0 END),
+       SUM(CASE WHEN due < %(c30)s AND due >= %(c60)s THEN open ELSE 0 END),
+       SUM(CASE WHEN due < %(c60)s AND due >= %(c90)s THEN open ELSE 0 END),
+       SUM(CASE WHEN due < %(c90)s THEN open ELSE 0 END),
+       COUNT(*)
+  FROM (SELECT r.customer_id, r.open, COALESCE(terms.due_on, r.issued) AS due
+          FROM (SELECT customer_id, invoice_id, SUM(debit - credit) AS open,
+                       COALESCE(MIN(CASE WHEN debit > 0 THEN date END), MIN(date)) AS issued
+                  FROM finance_journalline
+                 WHERE account_id = %(account)s AND date <= %(as_of)s
+                 GROUP BY invoice_id, customer_id) AS r
+          LEFT JOIN (SELECT invoice_id, MAX(due_on) AS due_on
+                       FROM finance_journalentry
+                      WHERE due_on IS NOT NULL
+                      GROUP BY invoice_id) AS terms ON terms.invoice_id = r.invoice_id
+         WHERE r.open >= 0.005 OR r.open <= -0.005) AS receivables
+ GROUP BY customer_id
 """
 
 
@@ -352,51 +365,22 @@ class Aging:
 
 
 def ar_aging(*, as_of: date) -> Aging:
-    """Open receivables per customer at `as_of`, each invoice aged from its due date (the one its
-    invoice.issued milestone carried; "current" is not yet due, or due that day). An invoice whose issue
-    carried no due date (a manual entry, a test's) is due on its issue day. Each invoice's open amount
-    lands in exactly one bucket, so the total is the AR account's balance at `as_of`."""
+    """Open receivables per customer at `as_of`, each invoice aged from its due date ("current": not yet
+    due, or due that day): the date its issue entry carries (payment terms), else the day it was issued
+    (due on receipt). Each invoice's open amount lands in one bucket: the total is the AR account's
+    balance at `as_of`."""
     params = {"account": account_for("ar").pk, "as_of": as_of}
+    params.update({f"c{days}": as_of - timedelta(days=days) for days in (0, 30, 60, 90)})
     with connection.cursor() as cursor:
-        cursor.execute(OPEN_SQL, params)
+        cursor.execute(AGING_SQL, params)
         fetched = cursor.fetchall()
-    dues = _due_dates([row[1] for row in fetched if row[1] is not None])
-    by_customer: dict[int | None, AgingRow] = {}
-    for customer_id, invoice_id, open_, issued in fetched:
-        row = by_customer.setdefault(customer_id, AgingRow(customer_id, "", [ZERO] * len(BUCKETS), 0))
-        due = dues.get(invoice_id) or _as_date(issued)
-        row.buckets[_bucket((as_of - due).days)] += _money(open_)
-        row.invoices += 1
-    names = _customer_names(list(by_customer))
-    for row in by_customer.values():
-        row.name = names.get(row.customer_id, "No customer")
-    return Aging(as_of, sorted(by_customer.values(), key=lambda r: (-r.total, r.name)))
-
-
-def _bucket(days_late: int) -> int:
-    """current (not yet due, or due today), 1-30, 31-60, 61-90, over 90 days past due."""
-    for index, limit in enumerate((0, 30, 60, 90)):
-        if days_late <= limit:
-            return index
-    return len(BUCKETS) - 1
-
-
-def _due_dates(invoice_ids: list[int]) -> dict[int, date]:
-    """Each invoice's due date, from the invoice.issued milestone its issue entry posted (one query per
-    chunk of ids; the open invoices only)."""
-    dues: dict[int, date] = {}
-    size = connection.features.max_query_params or 10_000
-    for start in range(0, len(invoice_ids), size - 10):
-        chunk = invoice_ids[start : start + size - 10]
-        issues = JournalEntry.objects.filter(
-            source="invoice.issued", invoice_id__in=chunk, event_id__isnull=False
-        ).values("event_id")
-        for invoice_id, due_on in Event.objects.filter(pk__in=issues).values_list(
-            "data__invoice_id", "data__due_on"
-        ):
-            if invoice_id is not None and due_on:
-                dues[int(invoice_id)] = date.fromisoformat(due_on)
-    return dues
+    names = _customer_names([row[0] for row in fetched])
+    rows = [
+        AgingRow(row[0], names.get(row[0], "No customer"), [_money(v) for v in row[1:6]], row[6])
+        for row in fetched
+    ]
+    rows.sort(key=lambda r: (-r.total, r.name))
+    return Aging(as_of, rows)
 
 
 def _customer_names(ids: list[int | None]) -> dict[int, str]:
@@ -441,7 +425,4 @@ def sales_tax(*, start: date, end: date) -> list[TaxRow]:
 
 
 def _as_date(value) -> date:
-    """A date from the database: a datetime's day, or SQLite's text."""
-    if isinstance(value, str):
-        return date.fromisoformat(value[:10])
     return value.date() if hasattr(value, "date") and callable(value.date) else value

@@ -50,6 +50,7 @@ class EntryIn:
     customer_id: int | None = None
     reverses: JournalEntry | None = None
     tax_percent: Decimal | None = None
+    due_on: date | None = None  # an invoice's due date, when after `date` (payment terms)
 
 
 def chart_install() -> int:
@@ -104,6 +105,7 @@ def entry_post(entry: EntryIn, *, actor=None) -> JournalEntry:
                 invoice_id=entry.invoice_id,
                 customer_id=entry.customer_id,
                 tax_percent=entry.tax_percent,
+                due_on=entry.due_on if entry.due_on and entry.due_on > posting_date else None,
                 reverses=entry.reverses,
                 posted_by=actor if actor is not None and actor.is_authenticated else None,
             )

@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -163,3 +164,30 @@ def test_ar_aging_ages_an_invoice_from_its_due_date_and_still_ties_to_the_ar_acc
     [row] = reports.ar_aging(as_of=today).rows
     assert row.buckets == [D("308.25"), D("0"), D("0"), D("0"), D("0")]
     assert row.total == ledger.balance_of("ar") == D("308.25")  # 108.25 + 216.50 - 16.50
+
+
+def test_migration_0010_fills_in_the_due_date_of_issues_posted_before_it(business, office):
+    from importlib import import_module
+
+    from django.db import connection
+
+    from finance.models import JournalEntry
+
+    austin_tax()
+    business.payment_terms_days = 15
+    business.save()
+    net_15 = issued_invoice(customer=make_customer(actor=office), actor=office, amount="50.00")
+    deliver()
+    entry = JournalEntry.objects.get(idempotency_key=f"invoice.issued:{net_15.pk}")
+    assert entry.due_on == net_15.due_on == entry.date + timedelta(days=15)
+    with connection.cursor() as cursor:  # as it was posted before 0010
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's transaction: run the deferred checks
+        cursor.execute("ALTER TABLE finance_journalentry DISABLE TRIGGER USER")
+        cursor.execute("UPDATE finance_journalentry SET due_on = NULL")
+        cursor.execute("ALTER TABLE finance_journalentry ENABLE TRIGGER USER")
+    with connection.schema_editor() as editor:
+        import_module("finance.migrations.0010_entry_due_on").fill_due_dates(None, editor)
+    entry.refresh_from_db()
+    assert entry.due_on == net_15.due_on
+    with pytest.raises(Exception, match="Cannot update"), transaction.atomic():  # append-only again
+        JournalEntry.objects.filter(pk=entry.pk).update(memo="changed")
