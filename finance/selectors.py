@@ -1,11 +1,13 @@
 """Reads of the ledger for the owner's figures. Posted means on a journal line: what fsm's money
-milestones became (finance.subscribers), reversals included. Every function here is one query; the
-ranges are calendar days [start, end] on the entry's date (the business's day the document posted on).
+milestones became (finance.subscribers), reversals included. Each figure is one aggregate query (after
+looking up the accounts' ids); the ranges are calendar days [start, end] on the entry's date (the
+business's day the document posted on), read from the line's copy of it, indexed with the account.
 
     posted revenue  credits minus debits on the revenue accounts (service, equipment and materials revenue,
                     less discounts given and refunds), so a void's reversal and a credit note take it back
     cash collected  debits to cash, undeposited funds and card clearing from payment entries
-    AR              the receivable's debits minus credits up to a day, per invoice
+    AR              the receivable's debits minus credits up to a day, per invoice or in total
+    deposits        payments waiting in undeposited funds or card clearing, and the deposits made
 """
 
 from dataclasses import dataclass
