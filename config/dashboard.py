@@ -400,12 +400,11 @@ def _ticket(revenue: Decimal, tickets: int) -> Decimal | None:
 
 
 def revenue_card(period: Period, prev: Period) -> Card:
-    revenue = ledger.revenue_total(start=period.start, end=period.end)
-    revenue_before = ledger.revenue_total(start=prev.start, end=prev.end)
-    tickets = ledger.tickets(start=period.start, end=period.end)
-    tickets_before = ledger.tickets(start=prev.start, end=prev.end)
     now_days = ledger.revenue_by_day(start=period.start, end=period.end)
     before_days = ledger.revenue_by_day(start=prev.start, end=prev.end)
+    revenue, revenue_before = sum(now_days.values(), ZERO), sum(before_days.values(), ZERO)
+    tickets = ledger.tickets(start=period.start, end=period.end)
+    tickets_before = ledger.tickets(start=prev.start, end=prev.end)
     chart = _chart(
         "line",
         [d.strftime("%b %-d") for d in period.each_day()],
@@ -488,18 +487,17 @@ def technician_card(period: Period, prev: Period) -> Card:
 
 
 def _ar(as_of: date) -> tuple[Decimal, Decimal]:
-    """Owed at the end of `as_of` (the ledger) and the part past its due date (fsm's due dates)."""
-    owed = ledger.ar_by_invoice(as_of=as_of)
-    late = Invoice.objects.filter(pk__in=list(owed), due_on__lt=as_of).values_list("pk", flat=True)
-    return sum(owed.values(), ZERO), sum((owed[pk] for pk in late), ZERO)
+    """Owed at the end of `as_of` (the ledger) and the part past its due date (fsm's due dates), in one
+    aggregate (the invoices due before `as_of` as a subquery)."""
+    return ledger.ar_owed(as_of=as_of, late=Invoice.objects.filter(due_on__lt=as_of).values("pk"))
 
 
 def cash_card(period: Period, prev: Period) -> Card:
     outstanding, overdue = _ar(period.end)
     outstanding_before, overdue_before = _ar(prev.end)
-    cash = ledger.cash_collected(start=period.start, end=period.end)
-    cash_before = ledger.cash_collected(start=prev.start, end=prev.end)
     by_day = ledger.cash_by_day(start=period.start, end=period.end)
+    cash = sum(by_day.values(), ZERO)
+    cash_before = ledger.cash_collected(start=prev.start, end=prev.end)
     chart = _chart(
         "bar",
         [d.strftime("%b %-d") for d in period.each_day()],

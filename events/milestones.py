@@ -274,6 +274,7 @@ class PaymentReceived(InvoiceMilestone):
     applied: str
     credit_kept: str
     balance: str
+    reference: str = ""  # the check number or card reference (finance's deposit slip); older ones lack it
 
 
 class CreditNoteIssued(InvoiceMilestone):

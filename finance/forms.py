@@ -87,3 +87,41 @@ class AccountNameForm(ServiceErrorsMixin, forms.Form):
 
 class MonthForm(forms.Form):
     month = forms.DateField()
+
+
+class LineIdsField(forms.TypedMultipleChoiceField):
+    """The ticked payment lines' ids: the service, not a stale choice list, says which are still there."""
+
+    def __init__(self, **kwargs):
+        super().__init__(coerce=int, **kwargs)
+
+    def valid_value(self, value) -> bool:
+        return str(value).isdigit()
+
+
+class DepositForm(ServiceErrorsMixin, forms.Form):
+    cleared = forms.ChoiceField(
+        choices=[("undeposited", "Undeposited funds"), ("card_clearing", "Card clearing")],
+        widget=forms.HiddenInput,
+    )
+    lines = LineIdsField(required=False, widget=forms.CheckboxSelectMultiple, label="Payments on the slip")
+    account = forms.ModelChoiceField(queryset=Account.objects.none(), label="Bank account", empty_label=None)
+    date = forms.DateField(widget=DATE, label="Deposited on")
+    fees = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        label="Fees withheld",
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal", "placeholder": "0.00"}),
+    )
+    memo = forms.CharField(
+        required=False,
+        max_length=300,
+        widget=forms.TextInput(attrs={"placeholder": "Deposit slip number, bank reference"}),
+    )
+    key = forms.CharField(widget=forms.HiddenInput, initial=lambda: uuid.uuid4().hex, max_length=64)
+
+    def __init__(self, *args, accounts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = accounts

@@ -74,6 +74,12 @@ class JournalEntry(models.Model):
         blank=True,
         help_text="The sales tax rate of the invoice it posts (the sales tax report's rate).",
     )
+    due_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="An invoice's due date, on its issue's entry when later than the entry's date (payment "
+        "terms): AR aging ages the invoice from it. Empty: due on the entry's date.",
+    )
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )
@@ -85,6 +91,15 @@ class JournalEntry(models.Model):
     class Meta:
         ordering = ["-date", "-pk"]
         verbose_name_plural = "journal entries"
+        indexes = [
+            # AR aging joins the invoices with payment terms to their open amounts (PostgreSQL: index-only).
+            models.Index(
+                fields=["invoice_id"],
+                include=["due_on"],
+                condition=Q(due_on__isnull=False),
+                name="journal_entry_due_by_invoice",
+            )
+        ]
         triggers = [
             pgtrigger.Protect(name="journal_entry_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
         ]
@@ -165,3 +180,58 @@ class PeriodLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%B %Y} locked"
+
+
+class Deposit(models.Model):
+    """Payments taken to the bank together: one entry (Dr the bank account, Cr the clearing account they
+    sat in; a card processor's fees withheld, Dr card fees) and an item per payment line deposited.
+    Written once by `finance.services.deposit_record`, never changed."""
+
+    date = models.DateField()
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="deposits")
+    cleared = models.ForeignKey(
+        Account,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Where the payments sat: undeposited funds, or card clearing (a processor's payout).",
+    )
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="deposit")
+    memo = models.CharField(max_length=300, blank=True)
+    total = models.DecimalField(**MONEY, help_text="The payments deposited (before any fees withheld).")
+    fees = models.DecimalField(**MONEY, default=Decimal("0.00"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        triggers = [
+            pgtrigger.Protect(name="deposit_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        return f"Deposit {self.date} {self.total}"
+
+    @property
+    def net(self) -> Decimal:
+        """What reached the bank."""
+        return self.total - self.fees
+
+
+class DepositItem(models.Model):
+    """One payment on a deposit: the payment entry's debit to the clearing account. A line is deposited
+    once (unique), whichever tab posts first."""
+
+    deposit = models.ForeignKey(Deposit, on_delete=models.PROTECT, related_name="items")
+    line = models.OneToOneField(JournalLine, on_delete=models.PROTECT, related_name="deposit_item")
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["pk"]
+        triggers = [
+            pgtrigger.Protect(name="deposit_item_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deposit} line {self.line_id}"

@@ -311,23 +311,29 @@ def general_ledger(*, account: Account, start: date, end: date, limit: int | Non
 BUCKETS = ("current", "1-30", "31-60", "61-90", "over 90")
 
 # Per (invoice, customer), in the order of the journal_line_by_invoice index (an index-only scan): the
-# open amount of its AR lines and the day it was issued (its first debit); then per customer, the open
-# amounts bucketed by that day. Dates are compared with cut-offs computed here, so the same SQL runs on
-# PostgreSQL and SQLite.
+# open amount of its AR lines and the day it was issued (its first debit); its due date is that day unless
+# its issue entry carries a later one (payment terms: journal_entry_due_by_invoice, the few such entries).
+# Then per customer, the open amounts bucketed by days past due. Dates are compared with cut-offs computed
+# here, so the same SQL runs on PostgreSQL and SQLite.
 AGING_SQL = """
 SELECT customer_id,
-       SUM(CASE WHEN issued >= %(c0)s THEN open ELSE 0 END),
-       SUM(CASE WHEN issued < %(c0)s AND issued >= %(c30)s THEN open ELSE 0 END),
-       SUM(CASE WHEN issued < %(c30)s AND issued >= %(c60)s THEN open ELSE 0 END),
-       SUM(CASE WHEN issued < %(c60)s AND issued >= %(c90)s THEN open ELSE 0 END),
-       SUM(CASE WHEN issued < %(c90)s THEN open ELSE 0 END),
+       SUM(CASE WHEN due >= %(c0)s THEN open ELSE 0 END),
+       SUM(CASE WHEN due < %(c0)s AND due >= %(c30)s THEN open ELSE 0 END),
+       SUM(CASE WHEN due < %(c30)s AND due >= %(c60)s THEN open ELSE 0 END),
+       SUM(CASE WHEN due < %(c60)s AND due >= %(c90)s THEN open ELSE 0 END),
+       SUM(CASE WHEN due < %(c90)s THEN open ELSE 0 END),
        COUNT(*)
-  FROM (SELECT customer_id, invoice_id, SUM(debit - credit) AS open,
-               COALESCE(MIN(CASE WHEN debit > 0 THEN date END), MIN(date)) AS issued
-          FROM finance_journalline
-         WHERE account_id = %(account)s AND date <= %(as_of)s
-         GROUP BY invoice_id, customer_id) AS receivables
- WHERE open >= 0.005 OR open <= -0.005
+  FROM (SELECT r.customer_id, r.open, COALESCE(terms.due_on, r.issued) AS due
+          FROM (SELECT customer_id, invoice_id, SUM(debit - credit) AS open,
+                       COALESCE(MIN(CASE WHEN debit > 0 THEN date END), MIN(date)) AS issued
+                  FROM finance_journalline
+                 WHERE account_id = %(account)s AND date <= %(as_of)s
+                 GROUP BY invoice_id, customer_id) AS r
+          LEFT JOIN (SELECT invoice_id, MAX(due_on) AS due_on
+                       FROM finance_journalentry
+                      WHERE due_on IS NOT NULL
+                      GROUP BY invoice_id) AS terms ON terms.invoice_id = r.invoice_id
+         WHERE r.open >= 0.005 OR r.open <= -0.005) AS receivables
  GROUP BY customer_id
 """
 
@@ -359,8 +365,10 @@ class Aging:
 
 
 def ar_aging(*, as_of: date) -> Aging:
-    """Open receivables per customer at `as_of`, each invoice aged from its issue date (invoices are due
-    on receipt: "current" is issued on the day). The total is the AR account's balance at `as_of`."""
+    """Open receivables per customer at `as_of`, each invoice aged from its due date ("current": not yet
+    due, or due that day): the date its issue entry carries (payment terms), else the day it was issued
+    (due on receipt). Each invoice's open amount lands in one bucket: the total is the AR account's
+    balance at `as_of`."""
     params = {"account": account_for("ar").pk, "as_of": as_of}
     params.update({f"c{days}": as_of - timedelta(days=days) for days in (0, 30, 60, 90)})
     with connection.cursor() as cursor:

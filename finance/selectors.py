@@ -1,30 +1,45 @@
 """Reads of the ledger for the owner's figures. Posted means on a journal line: what fsm's money
-milestones became (finance.subscribers), reversals included. Every function here is one query; the
-ranges are calendar days [start, end] on the entry's date (the business's day the document posted on).
+milestones became (finance.subscribers), reversals included. Each figure is one aggregate query (after
+looking up the accounts' ids); the ranges are calendar days [start, end] on the entry's date (the
+business's day the document posted on), read from the line's copy of it, indexed with the account.
 
     posted revenue  credits minus debits on the revenue accounts (service, equipment and materials revenue,
                     less discounts given and refunds), so a void's reversal and a credit note take it back
     cash collected  debits to cash, undeposited funds and card clearing from payment entries
-    AR              the receivable's debits minus credits up to a day, per invoice
+    AR              the receivable's debits minus credits up to a day, per invoice or in total
+    deposits        payments waiting in undeposited funds or card clearing, and the deposits made
 """
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from .models import Account, JournalLine
+from events.models import Event
+
+from .models import Account, Deposit, JournalEntry, JournalLine
+from .reports import customer_names
 
 ZERO = Decimal("0.00")
 CASH_ROLES = ("cash", "undeposited", "card_clearing")
 
 
 def _in_range(start: date, end: date) -> Q:
-    return Q(entry__date__gte=start, entry__date__lte=end)
+    """On the line's copy of its entry's date (indexed with the account): no join to the entries."""
+    return Q(date__gte=start, date__lte=end)
+
+
+def _accounts(**filters) -> list[int]:
+    """The accounts' ids, looked up first: with the ids in the query PostgreSQL estimates the lines per
+    account and reads the (account, date) index instead of scanning every line."""
+    return list(Account.objects.filter(**filters).values_list("pk", flat=True))
 
 
 def revenue_lines(*, start: date, end: date) -> QuerySet[JournalLine]:
-    return JournalLine.objects.filter(_in_range(start, end), account__kind=Account.Kind.REVENUE).order_by()
+    return JournalLine.objects.filter(
+        _in_range(start, end), account__in=_accounts(kind=Account.Kind.REVENUE)
+    ).order_by()
 
 
 def _net(row: dict) -> Decimal:
@@ -52,22 +67,23 @@ def revenue_by_job(*, start: date, end: date) -> dict[int | None, Decimal]:
 
 
 def revenue_by_day(*, start: date, end: date) -> dict[date, Decimal]:
-    rows = revenue_lines(start=start, end=end).values("entry__date").annotate(c=Sum("credit"), d=Sum("debit"))
-    return {row["entry__date"]: _net(row) for row in rows}
+    rows = revenue_lines(start=start, end=end).values("date").annotate(c=Sum("credit"), d=Sum("debit"))
+    return {row["date"]: _net(row) for row in rows}
 
 
 def tickets(*, start: date, end: date) -> int:
-    """Invoices whose issue posted revenue in the range (the average ticket's divisor)."""
-    return (
-        revenue_lines(start=start, end=end)
-        .filter(entry__source="invoice.issued", invoice_id__isnull=False)
-        .aggregate(n=Count("invoice_id", distinct=True))["n"]
+    """Invoices whose issue posted in the range (the average ticket's divisor): an issue always posts
+    revenue (an invoice is for more than $0.00), so its entries are counted, not its revenue lines."""
+    issues = JournalEntry.objects.filter(
+        source="invoice.issued", date__gte=start, date__lte=end, invoice_id__isnull=False
     )
+    return issues.order_by().aggregate(n=Count("invoice_id", distinct=True))["n"]
 
 
 def _cash_lines(start: date, end: date) -> QuerySet[JournalLine]:
+    payments = JournalEntry.objects.filter(source="payment.received", date__gte=start, date__lte=end)
     return JournalLine.objects.filter(
-        _in_range(start, end), account__role__in=CASH_ROLES, entry__source="payment.received"
+        _in_range(start, end), account__in=_accounts(role__in=CASH_ROLES), entry__in=payments.values("pk")
     ).order_by()
 
 
@@ -76,17 +92,110 @@ def cash_collected(*, start: date, end: date) -> Decimal:
 
 
 def cash_by_day(*, start: date, end: date) -> dict[date, Decimal]:
-    rows = _cash_lines(start, end).values("entry__date").annotate(d=Sum("debit"))
-    return {row["entry__date"]: row["d"] or ZERO for row in rows}
+    rows = _cash_lines(start, end).values("date").annotate(d=Sum("debit"))
+    return {row["date"]: row["d"] or ZERO for row in rows}
+
+
+def _ar_lines(as_of: date) -> QuerySet[JournalLine]:
+    return JournalLine.objects.filter(
+        account__in=_accounts(role="ar"), date__lte=as_of, invoice_id__isnull=False
+    ).order_by()
 
 
 def ar_by_invoice(*, as_of: date) -> dict[int, Decimal]:
     """What each invoice still owed at the end of `as_of`, per the ledger (those owing nothing left out)."""
-    rows = (
-        JournalLine.objects.filter(entry__date__lte=as_of, account__role="ar", invoice_id__isnull=False)
-        .order_by()
-        .values("invoice_id")
-        .annotate(d=Sum("debit"), c=Sum("credit"))
-    )
+    rows = _ar_lines(as_of).values("invoice_id").annotate(d=Sum("debit"), c=Sum("credit"))
     owed = {row["invoice_id"]: (row["d"] or ZERO) - (row["c"] or ZERO) for row in rows}
     return {invoice_id: amount for invoice_id, amount in owed.items() if amount}
+
+
+def ar_owed(*, as_of: date, late: QuerySet) -> tuple[Decimal, Decimal]:
+    """What the invoices owed at the end of `as_of` (the sum of `ar_by_invoice`), and the part owed on
+    the invoices in `late` (ids: those past due at `as_of`, e.g. fsm's due dates), in one aggregate:
+    an invoice paid off nets to zero either way, so nothing is computed per invoice."""
+    sums = _ar_lines(as_of).aggregate(
+        d=Sum("debit"),
+        c=Sum("credit"),
+        late_d=Sum("debit", filter=Q(invoice_id__in=late)),
+        late_c=Sum("credit", filter=Q(invoice_id__in=late)),
+    )
+    return (sums["d"] or ZERO) - (sums["c"] or ZERO), (sums["late_d"] or ZERO) - (sums["late_c"] or ZERO)
+
+
+# --- Bank deposits ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class WaitingPayment:
+    """A payment entry's debit to a clearing account that no deposit has taken yet."""
+
+    line: JournalLine
+    customer: str
+    method: str
+    reference: str
+    invoice_number: str
+
+    @property
+    def amount(self) -> Decimal:
+        return self.line.debit
+
+
+def _waiting_lines(**filters) -> QuerySet[JournalLine]:
+    return JournalLine.objects.filter(
+        debit__gt=0, entry__source="payment.received", deposit_item__isnull=True, **filters
+    )
+
+
+def undeposited_totals() -> dict[str, tuple[int, Decimal]]:
+    """Per clearing account role: how many payments wait in it and their total."""
+    rows = (
+        _waiting_lines(account__role__in=("undeposited", "card_clearing"))
+        .order_by()
+        .values("account__role")
+        .annotate(n=Count("pk"), total=Sum("debit"))
+    )
+    return {row["account__role"]: (row["n"], row["total"] or ZERO) for row in rows}
+
+
+def undeposited_payments(*, cleared: str) -> list[WaitingPayment]:
+    """The payments waiting in undeposited funds or card clearing, oldest first, with what the
+    payment.received milestone said (method, reference when it carried one, invoice number). Three
+    queries."""
+    lines = list(_waiting_lines(account__role=cleared).select_related("entry").order_by("date", "pk"))
+    said = dict(
+        Event.objects.filter(pk__in={line.entry.event_id for line in lines} - {None}).values_list(
+            "pk", "data"
+        )
+    )
+    names = customer_names({line.customer_id for line in lines})
+    waiting = []
+    for line in lines:
+        data = said.get(line.entry.event_id) or {}
+        waiting.append(
+            WaitingPayment(
+                line=line,
+                customer=names.get(line.customer_id, "No customer"),
+                method=str(data.get("method", "")).capitalize(),
+                reference=str(data.get("reference", "")),
+                invoice_number=str(data.get("invoice_number", "")),
+            )
+        )
+    return waiting
+
+
+def deposit_accounts() -> QuerySet[Account]:
+    """Where a deposit can go: the bank account, and any other active account under cash (a savings
+    account the owner added), never the clearing accounts or cash on hand."""
+    bank = Account.objects.filter(role="bank").first()
+    under_cash = Q(parent=bank.parent, role=None) if bank and bank.parent_id else Q(pk__in=[])
+    return Account.objects.filter(Q(role="bank") | under_cash, kind=Account.Kind.ASSET, active=True).order_by(
+        "code"
+    )
+
+
+def deposits_list() -> QuerySet[Deposit]:
+    return (
+        Deposit.objects.select_related("account", "cleared", "entry")
+        .annotate(payments=Count("items"))
+        .order_by("-date", "-pk")
+    )

@@ -21,7 +21,7 @@ from common import money
 from common.errors import ApplicationError
 from users.models import Business
 
-from .models import Account, JournalEntry, JournalLine, PeriodLock
+from .models import Account, Deposit, DepositItem, JournalEntry, JournalLine, PeriodLock
 
 ZERO = Decimal("0.00")
 FUTURE_LIMIT = timedelta(days=366)
@@ -50,6 +50,7 @@ class EntryIn:
     customer_id: int | None = None
     reverses: JournalEntry | None = None
     tax_percent: Decimal | None = None
+    due_on: date | None = None  # an invoice's due date, when after `date` (payment terms)
 
 
 def chart_install() -> int:
@@ -104,6 +105,7 @@ def entry_post(entry: EntryIn, *, actor=None) -> JournalEntry:
                 invoice_id=entry.invoice_id,
                 customer_id=entry.customer_id,
                 tax_percent=entry.tax_percent,
+                due_on=entry.due_on if entry.due_on and entry.due_on > posting_date else None,
                 reverses=entry.reverses,
                 posted_by=actor if actor is not None and actor.is_authenticated else None,
             )
@@ -236,6 +238,11 @@ def journal_entry_reverse(*, entry: JournalEntry, actor=None) -> JournalEntry:
         raise ApplicationError("This entry is a reversal: post a new entry instead.", field="entry")
     if JournalEntry.objects.filter(reverses=entry).exists():
         raise ApplicationError("This entry is already reversed.", field="entry")
+    if Deposit.objects.filter(entry=entry).exists():  # its payments would stay deposited
+        raise ApplicationError(
+            "This entry is a bank deposit: its payments stay deposited. Correct it with a manual entry.",
+            field="entry",
+        )
     return entry_reverse(
         entry=entry, key=f"reverse:{entry.pk}", memo=f"Reversal of: {entry.memo}"[:300], actor=actor
     )
@@ -361,3 +368,112 @@ def account_delete(*, account: Account, actor=None) -> None:
     with transaction.atomic():
         _account_audit(account, "deleted", actor, f"Account {account} deleted (nothing was posted to it)")
         account.delete()
+
+
+# --- Bank deposits ----------------------------------------------------------------------------------------
+
+DEPOSIT_SOURCES = ("undeposited", "card_clearing")  # the clearing accounts payments wait in
+
+
+def deposit_record(
+    *,
+    account: Account,
+    cleared: str,
+    day: date,
+    line_ids: list[int],
+    key: str,
+    memo: str = "",
+    fees: Decimal = ZERO,
+    actor=None,
+) -> Deposit:
+    """Take payments waiting in a clearing account (undeposited funds, or card clearing for a processor's
+    payout) to a bank account: Dr the bank the net, Dr card fees what the processor withheld, Cr the
+    clearing account the payments. One entry through `entry_post` and an item per payment line, in one
+    transaction; each line is deposited once (a second tab finds it taken: an error, nothing written).
+    The date is the bank's: a locked month or a day after today is refused, not moved."""
+    done = Deposit.objects.filter(entry__idempotency_key=f"deposit:{key}").first()
+    if done is not None:
+        return done  # the same form submitted twice
+    source = _deposit_checks(account=account, cleared=cleared, day=day, line_ids=line_ids, fees=fees)
+    memo = " ".join(memo.split())
+    try:
+        with transaction.atomic():
+            lines = _undeposited_lines(source, line_ids, day)
+            total = sum((line.debit for line in lines), ZERO)
+            if fees >= total:
+                raise ApplicationError("The fees withheld must be less than the payout.", field="fees")
+            posted = [LineIn(account, debit=total - fees), LineIn("card_fees", debit=fees)]
+            entry = entry_post(
+                EntryIn(
+                    date=day,
+                    memo=memo or f"Deposit of {len(lines)} payment{'s' if len(lines) != 1 else ''}",
+                    source="deposit",
+                    key=f"deposit:{key}",
+                    lines=[line for line in posted if line.debit] + [LineIn(source, credit=total)],
+                ),
+                actor=actor,
+            )
+            if entry.date != day:  # the month was locked meanwhile: entry_post moved it
+                raise ApplicationError(f"{day:%B %Y} was just locked: pick another date.", field="date")
+            return _deposit_save(entry, account, source, lines, memo, fees, actor)
+    except IntegrityError:
+        # Another deposit took one of these lines between our check and our write (the unique item).
+        raise ApplicationError(TAKEN, field="lines") from None
+
+
+TAKEN = "A payment ticked here was deposited meanwhile (another tab?): reload the page and tick again."
+
+
+def _deposit_checks(*, account: Account, cleared: str, day: date, line_ids, fees: Decimal) -> Account:
+    if cleared not in DEPOSIT_SOURCES:
+        raise ApplicationError("Choose where the payments are waiting.", field="cleared")
+    if not line_ids:
+        raise ApplicationError("Tick the payments on the deposit slip.", field="lines")
+    if account.kind != Account.Kind.ASSET or not account.active or account.role in (*DEPOSIT_SOURCES, "ar"):
+        raise ApplicationError("Choose the bank account the money went into.", field="account")
+    if fees < 0 or (fees and cleared != "card_clearing"):
+        raise ApplicationError("Fees are what a card processor withheld from its payout.", field="fees")
+    if day > today():
+        raise ApplicationError("A deposit is dated the day it was made: not after today.", field="date")
+    if _open_date(day) != day:
+        raise ApplicationError(
+            f"{day:%B %Y} is locked: date the deposit in an open month (or unlock it).", field="date"
+        )
+    return account_for(cleared)
+
+
+def _undeposited_lines(source: Account, line_ids, day: date) -> list[JournalLine]:
+    """The ticked payment lines, locked: a second deposit of any of them waits, then finds it taken."""
+    lines = list(
+        JournalLine.objects.select_for_update(of=("self",))
+        .filter(pk__in=set(line_ids), account=source, debit__gt=0, entry__source="payment.received")
+        .order_by("pk")
+    )
+    if len(lines) != len(set(line_ids)):
+        raise ApplicationError(f"Tick only payments waiting in {source.name.lower()}.", field="lines")
+    if DepositItem.objects.filter(line__in=lines).exists():
+        raise ApplicationError(TAKEN, field="lines")
+    late = [line for line in lines if line.date and line.date > day]
+    if late:
+        raise ApplicationError(
+            f"A payment received {late[0].date:%b %-d, %Y} cannot be in a deposit made before it.",
+            field="date",
+        )
+    return lines
+
+
+def _deposit_save(entry, account, source, lines, memo, fees, actor) -> Deposit:
+    deposit = Deposit.objects.create(
+        date=entry.date,
+        account=account,
+        cleared=source,
+        entry=entry,
+        memo=memo,
+        total=sum((line.debit for line in lines), ZERO),
+        fees=fees,
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    DepositItem.objects.bulk_create(
+        DepositItem(deposit=deposit, line=line, amount=line.debit) for line in lines
+    )
+    return deposit

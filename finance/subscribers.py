@@ -79,6 +79,7 @@ def post_invoice_issued(event) -> None:
             invoice_id=data["invoice_id"],
             customer_id=data["customer_id"],
             tax_percent=Decimal(data["tax_percent"]) if data.get("tax_percent") else None,
+            due_on=_day(data["due_on"]) if data.get("due_on") else None,
             lines=_lines(
                 ("ar", Decimal(data["total"]), ZERO, refs),
                 ("discounts", Decimal(data["discount"]), ZERO, refs),

@@ -18,6 +18,8 @@ urlpatterns = [
     path("journal/", views.journal, name="journal"),
     path("journal/new/", views.journal_new, name="journal-new"),
     path("journal/<int:pk>/reverse/", views.journal_reverse, name="journal-reverse"),
+    path("deposits/", views.deposits, name="deposits"),
+    path("deposits/new/", views.deposit_new, name="deposit-new"),
     path("accounts/", views.accounts, name="accounts"),
     path("accounts/<int:pk>/", views.account_action, name="account-action"),
 ]

@@ -1,5 +1,5 @@
-"""The accountant's pages: reports (each also as CSV), journal exports, period locks, manual entries and
-the chart of accounts. The owner's; the office sees AR aging only."""
+"""The accountant's pages: reports (each also as CSV), journal exports, period locks, manual entries, bank
+deposits and the chart of accounts. The owner's; the office sees AR aging only."""
 
 from datetime import date, timedelta
 
@@ -10,12 +10,21 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from common import money
 from common.errors import ApplicationError
 from users.access import role_required
 from users.roles import Role
 
-from . import exports, reports, services
-from .forms import AccountForm, AccountNameForm, LineFormSet, ManualEntryForm, as_of_form, range_form
+from . import exports, reports, selectors, services
+from .forms import (
+    AccountForm,
+    AccountNameForm,
+    DepositForm,
+    LineFormSet,
+    ManualEntryForm,
+    as_of_form,
+    range_form,
+)
 from .models import Account, JournalEntry, PeriodLock
 from .services import LineIn
 
@@ -307,6 +316,8 @@ def journal(request):
     source = request.GET.get("source", "")
     if source:
         entries = entries.filter(source=source)
+    if request.GET.get("entry", "").isdigit():  # one entry, e.g. a deposit's
+        entries = entries.filter(pk=request.GET["entry"])
     page = Paginator(entries.order_by("-date", "-pk"), 50).get_page(request.GET.get("page"))
     reversed_ids = set(
         JournalEntry.objects.filter(reverses__in=[e.pk for e in page]).values_list("reverses_id", flat=True)
@@ -326,6 +337,71 @@ def journal_reverse(request, pk: int):
     else:
         messages.success(request, f"Entry HS-{entry.pk} reversed by HS-{made.pk}.")
     return redirect("finance:journal")
+
+
+# --- Bank deposits --------------------------------------------------------------------------------------
+
+
+@role_required(OWNER)
+def deposits(request):
+    page = Paginator(selectors.deposits_list(), 50).get_page(request.GET.get("page"))
+    waiting = selectors.undeposited_totals()
+    context = {
+        "page": page,
+        "undeposited": waiting.get("undeposited", (0, reports.ZERO)),
+        "card_clearing": waiting.get("card_clearing", (0, reports.ZERO)),
+    }
+    return render(request, "finance/deposits.html", context)
+
+
+def _cleared(request) -> str:
+    cleared = request.POST.get("cleared") or request.GET.get("from") or "undeposited"
+    return cleared if cleared in services.DEPOSIT_SOURCES else "undeposited"
+
+
+@role_required(OWNER)
+@require_http_methods(["GET", "POST"])
+def deposit_new(request):
+    cleared = _cleared(request)
+    initial = {"date": services.today(), "cleared": cleared}
+    form = DepositForm(request.POST or None, initial=initial, accounts=selectors.deposit_accounts())
+    if request.method == "POST" and form.is_valid():
+        try:
+            deposit = _deposit_record(form.cleaned_data, request.user)
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(
+                request,
+                f"Deposit of {money.format_money(deposit.net)} into {deposit.account.name} posted "
+                f"(HS-{deposit.entry_id}).",
+            )
+            return redirect("finance:deposits")
+    waiting = selectors.undeposited_payments(cleared=cleared)
+    ticked = {int(v) for v in request.POST.getlist("lines") if v.isdigit()}
+    context = {
+        "form": form,
+        "cleared": cleared,
+        "waiting": waiting,
+        "ticked": ticked,
+        "ticked_total": sum((p.amount for p in waiting if p.line.pk in ticked), reports.ZERO),
+    }
+    return render(
+        request, "finance/deposit_new.html", context, status=400 if request.method == "POST" else 200
+    )
+
+
+def _deposit_record(data: dict, actor):
+    return services.deposit_record(
+        account=data["account"],
+        cleared=data["cleared"],
+        day=data["date"],
+        line_ids=data["lines"],
+        key=data["key"],
+        memo=data["memo"],
+        fees=data["fees"] or reports.ZERO,
+        actor=actor,
+    )
 
 
 # --- The chart of accounts ------------------------------------------------------------------------------

@@ -480,6 +480,7 @@ def _paid(invoice: Invoice, payment: Payment, actor, *, credit_kept: Decimal = Z
         applied=str(payment.applied),
         credit_kept=str(credit_kept),
         balance=str(invoice.balance),
+        reference=payment.reference,
     )
     if fully:
         _publish(

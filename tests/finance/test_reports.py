@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -74,7 +75,8 @@ def test_ar_aging_buckets_each_invoice_by_days_since_issue_and_ties_to_the_ar_ac
     report = reports.ar_aging(as_of=date(2026, 3, 31))
     rows = {row.customer_id: row for row in report.rows}
     ann, bob = rows[books["ann"].pk], rows[books["bob"].pk]
-    # invoice 1: 582.50 open, 49 days; invoice 3: 100.00, 101 days; invoice 2: 216.50, 16 days
+    # posted without a milestone, so due on their issue day: invoice 1: 582.50 open, 49 days late;
+    # invoice 3: 100.00, 101 days; invoice 2: 216.50, 16 days
     assert ann.name == "Ann Archer" and ann.buckets == [D("0"), D("0"), D("582.50"), D("0"), D("100.00")]
     assert bob.buckets == [D("0"), D("216.50"), D("0"), D("0"), D("0")]
     assert (
@@ -142,3 +144,50 @@ def test_ar_aging_always_totals_the_ar_balance(business, steps, as_of_day):
         assert aging.total == (ar.balance if ar else D("0.00"))
         assert sum(aging.buckets, D("0")) == aging.total
         transaction.set_rollback(True)
+
+
+def test_ar_aging_ages_an_invoice_from_its_due_date_and_still_ties_to_the_ar_account(business, office):
+    austin_tax()
+    customer = make_customer(actor=office, first_name="Dee", last_name="Dunn")
+    on_receipt = issued_invoice(customer=customer, actor=office, amount="100.00")  # 108.25, due today
+    business.payment_terms_days = 30
+    business.save()
+    net_30 = issued_invoice(customer=customer, actor=office, amount="200.00")  # 216.50, due in 30 days
+    invoices.payment_record(invoice=net_30, actor=office, method="cash", amount="16.50")  # 200.00 open
+    deliver()
+    today = ledger.today()
+    assert net_30.due_on == today + timedelta(days=30) and on_receipt.due_on == today
+    # 45 days on: the due-on-receipt invoice is 45 days late (31-60), the net-30 one 15 days (1-30)
+    [row] = reports.ar_aging(as_of=today + timedelta(days=45)).rows
+    assert row.buckets == [D("0"), D("200.00"), D("108.25"), D("0"), D("0")] and row.invoices == 2
+    # today the net-30 invoice is not yet due and the other is due today: both current
+    [row] = reports.ar_aging(as_of=today).rows
+    assert row.buckets == [D("308.25"), D("0"), D("0"), D("0"), D("0")]
+    assert row.total == ledger.balance_of("ar") == D("308.25")  # 108.25 + 216.50 - 16.50
+
+
+def test_migration_0010_fills_in_the_due_date_of_issues_posted_before_it(business, office):
+    from importlib import import_module
+
+    from django.db import connection
+
+    from finance.models import JournalEntry
+
+    austin_tax()
+    business.payment_terms_days = 15
+    business.save()
+    net_15 = issued_invoice(customer=make_customer(actor=office), actor=office, amount="50.00")
+    deliver()
+    entry = JournalEntry.objects.get(idempotency_key=f"invoice.issued:{net_15.pk}")
+    assert entry.due_on == net_15.due_on == entry.date + timedelta(days=15)
+    with connection.cursor() as cursor:  # as it was posted before 0010
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's transaction: run the deferred checks
+        cursor.execute("ALTER TABLE finance_journalentry DISABLE TRIGGER USER")
+        cursor.execute("UPDATE finance_journalentry SET due_on = NULL")
+        cursor.execute("ALTER TABLE finance_journalentry ENABLE TRIGGER USER")
+    with connection.schema_editor() as editor:
+        import_module("finance.migrations.0010_entry_due_on").fill_due_dates(None, editor)
+    entry.refresh_from_db()
+    assert entry.due_on == net_15.due_on
+    with pytest.raises(Exception, match="Cannot update"), transaction.atomic():  # append-only again
+        JournalEntry.objects.filter(pk=entry.pk).update(memo="changed")
