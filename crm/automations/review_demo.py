@@ -21,7 +21,7 @@ SCORES = [5, 5, 4, None, 5, 2, None, 4, 5, None, 3, 5]
 
 def seed_reviews(*, rng, log) -> None:
     rules = ReviewSettings.current()
-    values = {name: getattr(rules, name) for name in _FIELDS}
+    values = {name: getattr(rules, name) for name in ReviewSettings.EDITABLE}
     values.update(enabled=True, google_place_id=DEMO_PLACE_ID, google_review_url="")
     reviews.review_settings_update(review_settings=rules, actor=None, **values)
     technicians = list(User.objects.filter(groups__name=Role.TECHNICIAN, is_active=True).order_by("pk"))
@@ -88,20 +88,3 @@ def _quiet_customers(count: int, *, before) -> list[Customer]:
         .distinct()
         .order_by("pk")[:count]
     )
-
-
-_FIELDS = [
-    "enabled",
-    "trigger",
-    "delay_hours",
-    "google_place_id",
-    "google_review_url",
-    "ask_score",
-    "low_score_threshold",
-    "reminder_days",
-    "min_days_between",
-    "sms_template",
-    "email_subject",
-    "email_template",
-    "reminder_template",
-]

@@ -39,6 +39,22 @@ def review_token() -> str:
 class ReviewSettings(models.Model):
     """The owner's review requests (one row)."""
 
+    EDITABLE = [  # what the owner's settings page changes (and the demo sets)
+        "enabled",
+        "trigger",
+        "delay_hours",
+        "google_place_id",
+        "google_review_url",
+        "ask_score",
+        "low_score_threshold",
+        "reminder_days",
+        "min_days_between",
+        "sms_template",
+        "email_subject",
+        "email_template",
+        "reminder_template",
+    ]
+
     class Trigger(models.TextChoices):
         INVOICE_PAID = "invoice.paid", "The invoice is paid in full"
         JOB_COMPLETED = "job.completed", "The job is completed"

@@ -23,22 +23,6 @@ from users.roles import Role
 from . import reviews
 from .review_models import ReviewSettings
 
-SETTINGS_FIELDS = [
-    "enabled",
-    "trigger",
-    "delay_hours",
-    "google_place_id",
-    "google_review_url",
-    "ask_score",
-    "low_score_threshold",
-    "reminder_days",
-    "min_days_between",
-    "sms_template",
-    "email_subject",
-    "email_template",
-    "reminder_template",
-]
-
 
 class ReviewSettingsForm(forms.ModelForm):
     google_review_url = forms.URLField(
@@ -50,7 +34,7 @@ class ReviewSettingsForm(forms.ModelForm):
 
     class Meta:
         model = ReviewSettings
-        fields = SETTINGS_FIELDS
+        fields = ReviewSettings.EDITABLE
         labels = {
             "enabled": "Ask customers for a Google review",
             "trigger": "After",
