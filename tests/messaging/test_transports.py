@@ -9,10 +9,12 @@ as any transport is.
 """
 
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email import message_from_bytes
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from aiosmtpd.controller import Controller
 from django.utils import timezone
 
@@ -211,6 +213,7 @@ def channel_name(channel) -> str:
     return {Sms: "sms", Email: "email", Chat: "chat"}[type(channel)]
 
 
+@time_machine.travel(datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("America/Chicago")))  # not in quiet hours
 def test_a_batch_of_automated_texts_is_decided_like_one_and_sent_by_the_batch_task(
     business, request, django_capture_on_commit_callbacks
 ):
