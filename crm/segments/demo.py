@@ -88,13 +88,16 @@ def seed_after(*, rng, log, **_) -> None:
     if not matching:
         log("No past campaign: the demo has no work history (--years 0).")
         return
-    with clock_at(starts_at - timedelta(days=60)):  # they ticked "text me offers" when they booked
-        for customer in matching:
-            phone = customer.phones.filter(textable=True).first()
-            if phone and rng.random() < 0.7:
-                customer_services.consent_record(
-                    number=phone.number.as_e164, state="opted_in", method="web form"
-                )
+    phones = [p for p in (c.phones.filter(textable=True).first() for c in matching) if p]
+    # Most of them ticked "text me offers" when they booked; at least one did, whatever the draw (a small
+    # demo can match only a few, and a campaign reaching no one cannot be launched).
+    opted = [p for p in phones if rng.random() < 0.7] or phones[:1]
+    with clock_at(starts_at - timedelta(days=60)):
+        for phone in opted:
+            customer_services.consent_record(number=phone.number.as_e164, state="opted_in", method="web form")
+    if not opted:
+        log("No past campaign: none of the customers it would reach has a number to text.")
+        return
     outreach = Outreach.objects.create(
         name="Furnace safety check", segment=segment, body=BODY, starts_at=starts_at, rate_per_hour=60
     )
