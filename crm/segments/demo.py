@@ -84,7 +84,7 @@ def seed_after(*, rng, log, **_) -> None:
     starts_at = datetime.combine(sent_on, time(10, 0), tz)
     spec = SegmentSpec(last_job_months=1)
     segment = segments.segment_save(name="No visit in a month or more", spec=spec)
-    matching = list(segments.segment_queryset(spec, now=starts_at).prefetch_related("phones")[:400])
+    matching = list(segments.segment_queryset(spec, now=starts_at).order_by("pk")[:400])
     if not matching:
         log("No past campaign: the demo has no work history (--years 0).")
         return
