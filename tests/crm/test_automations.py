@@ -1,14 +1,13 @@
 """The sequences engine with a frozen clock: enrollment by milestone, steps at their due time, the exit
 rules, frequency caps (and Florida's), quiet hours, once-only steps, merges."""
 
-import threading
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from common.errors import ApplicationError
@@ -22,6 +21,7 @@ from events.services import delivery_attempt, event_fan_out
 from fsm.estimates import services as estimates
 from messaging import services as messaging
 from messaging.models import Message
+from tests.concurrency import at_once
 from tests.factories import make_customer, unique_phone
 from tests.fsm.estimate_helpers import austin_tax, good_better_best
 
@@ -276,21 +276,7 @@ def test_two_workers_never_send_the_same_step(require_postgres, business):
     for each in customers:
         engine.enroll(sequence=sequence, customer=each, origin="by hand", now=now)
     Enrollment.objects.update(due_at=now - timedelta(minutes=1))
-    start = threading.Barrier(2)
-    counts = []
-
-    def worker():
-        try:
-            start.wait()
-            counts.append(engine.automations_tick(batch=5))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    counts = at_once([lambda: engine.automations_tick(batch=5)] * 2)
     assert sum(counts) == 40 and all(counts), "both took a share"
     assert Message.objects.filter(template=f"sequence:{sequence.pk}").count() == 40
     assert connection.vendor == "postgresql"

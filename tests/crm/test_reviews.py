@@ -4,13 +4,12 @@ settings page and the report. The link is never gated on a score."""
 
 import ast
 import inspect
-import threading
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from config.celery import app as celery_app
@@ -23,6 +22,7 @@ from events.services import publish
 from fsm import services as fsm
 from fsm.invoices import services as invoices
 from messaging.models import Message
+from tests.concurrency import at_once
 from tests.crm.test_automations import deliver
 from tests.factories import make_customer, unique_phone
 from tests.fsm.estimate_helpers import austin_tax, issued_invoice
@@ -507,20 +507,7 @@ def test_two_workers_never_send_the_same_request(require_postgres, business):
             customer_id=customer.pk, milestone="invoice.paid", subject_key=f"invoice:{i}", occurred_at=now
         )
     ReviewRequest.objects.update(due_at=now - timedelta(minutes=1))
-    start, counts = threading.Barrier(2), []
-
-    def worker():
-        try:
-            start.wait()
-            counts.append(reviews.reviews_tick(batch=4))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    counts = at_once([lambda: reviews.reviews_tick(batch=4)] * 2)
     assert sum(counts) == 30 and all(counts), "both took a share"
     assert Message.objects.filter(template="review").count() == 30
     assert connection.vendor == "postgresql"

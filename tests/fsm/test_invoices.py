@@ -1,11 +1,10 @@
 """Invoices, payments, credit: the state machine and its refusals, immutability once issued, exact money,
 and gapless numbers under concurrent issuing on PostgreSQL."""
 
-import threading
 from decimal import Decimal
+from functools import partial
 
 import pytest
-from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +14,7 @@ from fsm.documents.lines import LineIn
 from fsm.errors import Forbidden
 from fsm.invoices import services as invoices
 from fsm.invoices.models import CustomerCredit, Invoice, Payment
+from tests.concurrency import at_once
 from tests.factories import make_customer
 
 from .estimate_helpers import austin_tax, issued_invoice
@@ -185,24 +185,12 @@ def test_numbers_stay_gapless_and_unique_under_concurrent_issuing(require_postgr
             invoice=draft, actor=office, line=LineIn(name=f"Work {i}", unit_price="100")
         )
         drafts.append(draft)
-    barrier, errors = threading.Barrier(8), []
 
     def issue(chunk):
-        try:
-            barrier.wait()
-            for draft in chunk:
-                invoices.invoice_issue(invoice=draft, actor=office)
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connection.close()
+        for draft in chunk:
+            invoices.invoice_issue(invoice=draft, actor=office)
 
-    threads = [threading.Thread(target=issue, args=(drafts[i::8],)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
+    at_once([partial(issue, drafts[i::8]) for i in range(8)])
     numbers = sorted(int(n[-6:]) for n in Invoice.objects.values_list("number", flat=True))
     assert numbers == list(range(1, 17))
 

@@ -2,11 +2,9 @@
 the Checkout Session for the balance, and the signed webhook that alone records the payment (once)."""
 
 import json
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -15,6 +13,7 @@ from fsm.invoices import services as invoices
 from fsm.invoices.models import CustomerCredit, Invoice, Payment
 from integrations.models import StripeEvent
 from integrations.payments.services import NOT_APPLIED
+from tests.concurrency import at_once
 from tests.factories import make_customer
 from tests.fsm.estimate_helpers import austin_tax, issued_invoice
 
@@ -357,24 +356,7 @@ def test_coming_back_canceled_offers_the_button_again(client, invoice, stripe_st
 
 def deliver_at_once(events: list[dict]) -> list[int]:
     """Each event posted by its own thread (its own connection), all released together."""
-    barrier, statuses, errors = threading.Barrier(len(events)), [], []
-
-    def deliver(event):
-        try:
-            barrier.wait()
-            statuses.append(post_event(Client(), event).status_code)
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver, args=(event,)) for event in events]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
-    return statuses
+    return at_once([lambda event=event: post_event(Client(), event).status_code for event in events])
 
 
 @pytest.mark.django_db(transaction=True)
