@@ -21,11 +21,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.errors import ApplicationError
-from customers.models import ConsentEvent, Customer
+from customers.models import ConsentEvent, Customer, PhoneNumber
 from events.models import Event, EventLink
 from finance import selectors as ledger
 from messaging import services as messaging
-from messaging.frequency import frequency_release
+from messaging.frequency import frequency_history, frequency_release
 from messaging.models import Message
 from messaging.segments import segment_count as sms_segments
 from users.models import Business
@@ -172,7 +172,9 @@ def outreach_cancel(*, outreach: Outreach, actor=None) -> Outreach:
 
 
 def outreach_tick(*, now: datetime | None = None, batch: int = 200) -> int:
-    """Send every due recipient (a batch per transaction); finish the runs with nobody left waiting."""
+    """Send every due recipient, a batch per transaction (consent, quiet hours and the first-text rules
+    decided for the batch at once by `texts_queue_many`); finish the runs with nobody left waiting. A
+    batch that fails is sent again one recipient at a time, so one recipient's trouble holds up no one."""
     now = now or timezone.now()
     rules = AutomationSettings.current()
     sent = 0
@@ -181,6 +183,7 @@ def outreach_tick(*, now: datetime | None = None, batch: int = 200) -> int:
             due = list(
                 OutreachRecipient.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("outreach", "customer")
+                .prefetch_related("customer__properties")
                 .filter(
                     state=OutreachRecipient.State.PENDING,
                     due_at__lte=now,
@@ -188,85 +191,121 @@ def outreach_tick(*, now: datetime | None = None, batch: int = 200) -> int:
                 )
                 .order_by("due_at", "pk")[:batch]
             )
-            for recipient in due:
-                sent += _send_safely(recipient, now, rules)
+            sent += _send_safely(due, now, rules)
         if len(due) < batch:
             break
     _finish_runs(now)
     return sent
 
 
-def _send_safely(recipient: OutreachRecipient, now: datetime, rules) -> int:
+def _send_safely(due: list[OutreachRecipient], now: datetime, rules) -> int:
+    if not due:
+        return 0
     try:
         with transaction.atomic():
-            return _send(recipient, now, rules)
-    except Exception as exc:  # one recipient's trouble never holds up the batch
-        logger.exception("Outreach send failed for recipient %s", recipient.pk)
-        OutreachRecipient.objects.filter(pk=recipient.pk).update(
+            return _send(due, now, rules)
+    except Exception as exc:
+        if len(due) > 1:
+            return sum(_send_safely([recipient], now, rules) for recipient in due)
+        if isinstance(exc, ApplicationError):  # this text cannot be sent (e.g. too long with their name)
+            OutreachRecipient.objects.filter(pk=due[0].pk).update(
+                state=OutreachRecipient.State.SKIPPED, note=f"Not sent: {exc.message}"[:200]
+            )
+            return 0
+        logger.exception("Outreach send failed for recipient %s", due[0].pk)
+        OutreachRecipient.objects.filter(pk=due[0].pk).update(
             due_at=now + timedelta(minutes=15), note=f"Error, retrying: {exc}"[:200]
         )
         return 0
 
 
-def _send(recipient: OutreachRecipient, now: datetime, rules) -> int:
-    outreach, customer = recipient.outreach, recipient.customer
-    if outreach.state == Outreach.State.SCHEDULED:
-        Outreach.objects.filter(pk=outreach.pk).update(state=Outreach.State.SENDING)
-    if customer.merged_into_id:
-        return _skip(recipient, "Merged into another customer")
-    if outreach.sequence_id:
-        engine.enroll(
-            sequence=outreach.sequence,
-            customer=customer,
-            origin=f"campaign:{outreach.pk}",
-            now=now,
-            subject_key=f"outreach:{outreach.pk}:{outreach.run}",
-        )
-        return _sent(recipient, now, None)
-    phone = customer.phones.filter(textable=True).order_by("-is_primary", "pk").first()
-    if phone is None:
-        return _skip(recipient, "No number that takes texts")
-    number = phone.number.as_e164
-    subject = f"outreach:{outreach.pk}"
+def _send(due: list[OutreachRecipient], now: datetime, rules) -> int:
+    """The batch's texts queued together, its sequence enrollments made, its skips and waits noted."""
+    Outreach.objects.filter(pk__in={r.outreach_id for r in due}, state=Outreach.State.SCHEDULED).update(
+        state=Outreach.State.SENDING
+    )
+    customer_ids = sorted({r.customer_id for r in due})
+    history = frequency_history(customer_ids=customer_ids, now=now)
+    numbers = _textable_numbers(customer_ids)
+    texts: list[tuple[OutreachRecipient, messaging.TextOut]] = []
+    for recipient in due:
+        outreach, customer = recipient.outreach, recipient.customer
+        if customer.merged_into_id:
+            _skip(recipient, "Merged into another customer")
+        elif outreach.sequence_id:
+            engine.enroll(
+                sequence=outreach.sequence,
+                customer=customer,
+                origin=f"campaign:{outreach.pk}",
+                now=now,
+                subject_key=f"outreach:{outreach.pk}:{outreach.run}",
+            )
+            _sent(recipient, now, None)
+        elif customer.pk not in numbers:
+            _skip(recipient, "No number that takes texts")
+        else:
+            text = _text_or_wait(recipient, numbers[customer.pk], now, rules, history[customer.pk])
+            if text is not None:
+                texts.append((recipient, text))
+    messages = messaging.texts_queue_many(
+        texts=[text for _, text in texts], purpose=Message.Purpose.MARKETING, now=now
+    )
+    for (recipient, _), message in zip(texts, messages, strict=True):
+        if message.status == Message.Status.SUPPRESSED:
+            _skip(recipient, message.error_message, message=message)
+        else:
+            _sent(recipient, now, message)
+    OutreachRecipient.objects.bulk_update(due, ["state", "sent_at", "message", "note", "due_at"])
+    return sum(1 for r in due if r.state == OutreachRecipient.State.SENT)
+
+
+def _textable_numbers(customer_ids: list[int]) -> dict[int, str]:
+    """Each customer's number for texts: the primary textable one, else the first (one query)."""
+    numbers: dict[int, str] = {}
+    for customer_id, number in (
+        PhoneNumber.objects.filter(customer_id__in=customer_ids, textable=True)
+        .order_by("customer_id", "-is_primary", "pk")
+        .values_list("customer_id", "number")
+    ):
+        numbers.setdefault(customer_id, number.as_e164)
+    return numbers
+
+
+def _text_or_wait(recipient, number: str, now: datetime, rules, history) -> messaging.TextOut | None:
+    """The recipient's text, or None when a frequency cap makes it wait (its due time moves on)."""
+    subject = f"outreach:{recipient.outreach_id}"
     at, why = frequency_release(
-        customer=customer,
+        customer=recipient.customer,
         number=number,
         subject=subject,
         now=now,
         per_day=rules.max_per_day,
         per_week=rules.max_per_week,
+        history=history,
     )
     if at is not None:
-        OutreachRecipient.objects.filter(pk=recipient.pk).update(due_at=at, note=why[:200])
-        return 0
-    message = messaging.message_queue(
+        recipient.due_at, recipient.note = at, why[:200]
+        return None
+    history.insert(0, (now, subject))  # a second text to the customer in this batch counts this one
+    return messaging.TextOut(
         to=number,
-        body=engine.render(outreach.body, customer=customer, context={}),
-        purpose=Message.Purpose.MARKETING,
-        customer=customer,
+        body=engine.render(recipient.outreach.body, customer=recipient.customer, context={}),
+        customer=recipient.customer,
         template=subject,
-        now=now,
     )
-    if message.status == Message.Status.SUPPRESSED:
-        return _skip(recipient, message.error_message, message=message)
-    return _sent(recipient, now, message)
 
 
-def _sent(recipient, now, message) -> int:
+def _sent(recipient, now, message) -> None:
     recipient.state, recipient.sent_at, recipient.message, recipient.note = (
         OutreachRecipient.State.SENT,
         now,
         message,
         "",
     )
-    recipient.save(update_fields=["state", "sent_at", "message", "note"])
-    return 1
 
 
-def _skip(recipient, note: str, *, message=None) -> int:
+def _skip(recipient, note: str, *, message=None) -> None:
     recipient.state, recipient.note, recipient.message = OutreachRecipient.State.SKIPPED, note[:200], message
-    recipient.save(update_fields=["state", "note", "message"])
-    return 0
 
 
 def _finish_runs(now: datetime) -> None:

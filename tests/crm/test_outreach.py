@@ -14,6 +14,7 @@ from crm.segments import services as segments
 from crm.segments.models import Outreach, OutreachRecipient
 from crm.segments.services import SegmentSpec
 from customers import services as customer_services
+from customers.models import Customer
 from customers.services import CustomerIn, PhoneIn, PropertyIn
 from fsm import services as fsm
 from messaging import services as messaging
@@ -275,3 +276,38 @@ def test_technicians_and_dispatchers_cannot_see_or_launch_campaigns(
         assert client.get("/leads/reactivation/").status_code == 403
         assert client.get(f"/leads/reactivation/{outreach.pk}/").status_code == 403
         assert client.post(f"/leads/reactivation/{outreach.pk}/launch/", {"expected": "0"}).status_code == 403
+
+
+@time_machine.travel(MONDAY_10, tick=False)
+def test_the_tick_asks_the_database_the_same_few_questions_for_10_recipients_as_for_60(business):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_to_send(more: int, name: str, day: int) -> tuple[int, int]:
+        _past_customers(more)  # the segment matches these and the ones made before
+        outreach = _outreach(business, rate=5000, name=name)
+        campaigns.outreach_launch(outreach=outreach)
+        with CaptureQueriesContext(connection) as captured:
+            sent = campaigns.outreach_tick(now=MONDAY_10 + timedelta(days=day, minutes=5))
+        return sent, len(captured.captured_queries)
+
+    queries_to_send(1, "Warm-up", 0)  # the settings rows made on first read, the content types cached
+    # a day apart, so the first ones' second and third texts stay under the caps of 2 a day
+    (ten, few), (sixty, same) = queries_to_send(9, "Ten", 1), queries_to_send(50, "Sixty", 2)
+    assert (ten, sixty) == (10, 60) and few == same
+
+
+@time_machine.travel(MONDAY_10, tick=False)
+def test_a_text_too_long_for_one_customer_skips_them_and_the_rest_of_the_batch_goes(business):
+    ids = _past_customers(5)
+    Customer.objects.filter(pk=ids[2]).update(first_name="Maximiliana-" + "x" * 80)
+    body = "Hi {first_name}. " + "Our spring tune-up is here. " * 55
+    assert len(body) < 1600 < len(body) + 80
+    outreach = _outreach(business, rate=5000, body=body)
+    campaigns.outreach_launch(outreach=outreach)
+    assert campaigns.outreach_tick(now=MONDAY_10 + timedelta(minutes=5)) == 4
+    skipped = OutreachRecipient.objects.get(customer_id=ids[2])
+    assert skipped.state == "skipped" and "1,600 characters" in skipped.note and skipped.message is None
+    assert Message.objects.filter(template=f"outreach:{outreach.pk}").count() == 4
+    outreach.refresh_from_db()
+    assert outreach.state == "done"
