@@ -20,6 +20,7 @@ urlpatterns = [
     path("segments/", segment_views.segment_list, name="segments"),
     path("segments/new/", segment_views.segment_builder, name="segment-new"),
     path("segments/<int:pk>/", segment_views.segment_builder, name="segment"),
+    path("segments/<int:pk>/counts/", segment_views.segment_counts, name="segment-counts"),
     path("campaigns/<int:pk>/", views.campaign_edit, name="campaign"),
     path("reactivation/", segment_views.outreach_list, name="outreaches"),
     path("reactivation/new/", segment_views.outreach_edit, name="outreach-new"),

@@ -126,7 +126,12 @@ def test_the_builder_counts_live_and_saves_a_segment(business, owner, client_for
     segment = Segment.objects.get(name="Tune-up due")
     assert saved.status_code == 302 and segment.spec["last_job_months"] == 12
     listing = client.get("/leads/segments/")
-    assert [(s.name, n) for s, n in listing.context["rows"]] == [("Tune-up due", 1)]
+    assert [s.name for s in listing.context["segments"]] == ["Tune-up due"]
+    assert f'hx-get="/leads/segments/{segment.pk}/counts/"' in listing.content.decode()
+    counts = client.get(f"/leads/segments/{segment.pk}/counts/", HTTP_HX_REQUEST="true")
+    row = counts.content.decode().strip()
+    assert row.startswith('<tr data-testid="segment-row">') and row.endswith("</tr>")
+    assert 'data-testid="segment-count">1</td>' in row and "0 <span" in row  # none opted in to offers
     again = client.get(f"/leads/segments/{segment.pk}/")
     assert again.context["count"] == 1, again.context["form"].errors
     assert again.context["form"]["last_job_months"].value() == "12"
@@ -147,3 +152,4 @@ def test_technicians_and_dispatchers_cannot_see_segments(business, technician, d
     for user in (technician, dispatcher):
         assert client_for(user).get("/leads/segments/").status_code == 403
         assert client_for(user).get("/leads/segments/new/").status_code == 403
+        assert client_for(user).get("/leads/segments/1/counts/").status_code == 403

@@ -60,6 +60,10 @@ def test_the_segment_counts_live_and_a_campaign_to_it_launches(page, live_server
     page.locator("#id_name").fill("Lapsed a year")
     page.get_by_role("button", name="Save segment").click()
     expect(page.get_by_role("heading", name="Lapsed a year")).to_be_visible()
+    page.goto(live_server.url + "/leads/segments/")  # the saved list fills its counts in after loading
+    expect(page.get_by_test_id("segment-row").get_by_test_id("segment-count")).to_have_text("3")
+    screenshot_both(page, "segment-list")
+    page.get_by_role("link", name="Lapsed a year").click()
 
     page.get_by_role("link", name="Start a campaign").click()
     page.locator("#id_name").fill("Spring tune-up")
