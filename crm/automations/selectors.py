@@ -3,14 +3,16 @@ office's tasks, customers to preview a sequence for. Each in a constant number o
 
 from datetime import datetime
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from customers.models import Customer
 from customers.selectors import customer_search
+from events.models import Event
 from users.roles import Role
 
-from .engine import FIELD
+from .engine import ENDING, FIELD
 from .models import Enrollment, EnrollmentStep, Sequence, Task
 
 TASK_TABS = ("mine", "overdue", "done", "all")
@@ -39,11 +41,15 @@ def trigger_fields(sequence: Sequence) -> list[str]:
 CUSTOMER_FIELDS = {"first_name", "last_name", "business_name", "business_phone"}
 
 
-def sequences_to_enroll() -> list[Sequence]:
+ESTIMATE_FIELDS = frozenset({"estimate_link", "estimate_total", "estimate_number", "technician"})
+
+
+def sequences_to_enroll(*, knowing: frozenset[str] = frozenset()) -> list[Sequence]:
     """What a person may enroll a customer in by hand: the sequences switched on whose texts need nothing
-    but the customer (not an estimate's link or a job's number, which only a trigger knows)."""
+    but the customer and what the page knows (`knowing`: an estimate page knows its link and total; no
+    page knows a job's number, which only a trigger gives)."""
     sequences = Sequence.objects.filter(active=True).prefetch_related("steps").order_by("name")
-    return [sequence for sequence in sequences if not trigger_fields(sequence)]
+    return [sequence for sequence in sequences if not set(trigger_fields(sequence)) - knowing]
 
 
 def active_enrollments(*, customer_id: int) -> QuerySet[Enrollment]:
@@ -68,6 +74,30 @@ def customer_enrollments(*, customer: Customer) -> QuerySet[Enrollment]:
     return enrollments_with_timeline(Enrollment.objects.filter(customer=customer)).order_by(
         "state", "-created_at", "-pk"
     )
+
+
+def estimate_enrollments(*, estimate_id: int) -> QuerySet[Enrollment]:
+    return enrollments_with_timeline(
+        Enrollment.objects.filter(subject_key=f"estimate:{estimate_id}").select_related("customer")
+    ).order_by("state", "-created_at", "-pk")
+
+
+def estimate_story(estimate_id: int) -> tuple[Event | None, str]:
+    """The estimate's latest `estimate.sent` milestone (what its follow-ups quote: link, totals, who
+    prepared it) and, when the customer has decided since, the milestone that ended it ('' while it
+    waits). From the event log by the estimate's own index: crm never reads fsm's tables."""
+    rows = Event.objects.filter(
+        subject_type=ContentType.objects.get_by_natural_key("fsm", "estimate"),
+        subject_id=str(estimate_id),
+        milestone__in=("estimate.sent", *ENDING["estimate"]),
+    ).order_by("occurred_at", "pk")
+    sent, ended = None, ""
+    for event in rows:
+        if event.milestone == "estimate.sent":
+            sent, ended = event, ""
+        elif sent is not None:
+            ended = event.milestone
+    return sent, ended
 
 
 def preview_customers(*, query: str = "") -> list[Customer]:

@@ -2,9 +2,12 @@
 sequence's own fields, enrolling and stopping by hand, tasks done, the owner's message limits. Each writes
 its activity row (crm.sequence.*, crm.enrollment.*, crm.task.done) with the actor in its transaction."""
 
+from decimal import Decimal, InvalidOperation
+
 from django.db import transaction
 from django.utils import timezone
 
+from common import money
 from common.errors import ApplicationError
 from customers.models import Customer
 from events import services as events
@@ -80,8 +83,17 @@ def enroll_by_hand(*, sequence: Sequence, customer: Customer, actor, lead=None) 
             f"{sequence.name} uses {fields}, which only its trigger fills: it cannot be started by hand.",
             field="sequence",
         )
-    who = actor.get_full_name() or actor.get_username()
     subject_key = f"lead:{lead.pk}" if lead is not None else ""
+    return _enroll_recorded(
+        sequence=sequence, customer=customer, actor=actor, lead=lead, subject_key=subject_key
+    )
+
+
+def _enroll_recorded(
+    *, sequence: Sequence, customer: Customer, actor, subject_key: str, lead=None, context=None, about=""
+) -> Enrollment:
+    """`engine.enroll` by a person, with its activity row the first time (a second click finds it)."""
+    who = actor.get_full_name() or actor.get_username()
     with transaction.atomic():
         already = Enrollment.objects.filter(
             sequence=sequence,
@@ -96,16 +108,70 @@ def enroll_by_hand(*, sequence: Sequence, customer: Customer, actor, lead=None) 
             actor=actor,
             lead=lead,
             subject_key=subject_key,
+            context=context,
         )
         if not already:
             events.record(
                 "crm.enrollment.started",
                 subject=enrollment,
                 actor=actor,
-                summary=f"Enrolled in {sequence.name}",
+                summary=f"Enrolled in {sequence.name}" + (f" about {about}" if about else ""),
                 links=[(Customer, enrollment.customer_id), lead],
             )
     return enrollment
+
+
+def estimate_context(data: dict) -> dict:
+    """What an estimate's follow-ups merge, from its `estimate.sent` milestone: the link, the lowest
+    option's total, the estimate number, who prepared it, when it expires."""
+    amounts = []
+    for total in data.get("option_totals") or []:
+        try:
+            amounts.append(Decimal(total))
+        except (InvalidOperation, TypeError):
+            continue
+    lowest, highest = (min(amounts), max(amounts)) if amounts else (None, None)
+    return {
+        "estimate_id": data["estimate_id"],
+        "estimate_number": data.get("estimate_number", ""),
+        "estimate_link": data.get("public_url", ""),
+        "estimate_total": money.format_money(lowest) if lowest is not None else "",
+        # The most the customer may spend: what a step's "at least" amount compares (a call for big jobs).
+        "estimate_amount": str(highest) if highest is not None else "",
+        "technician": data.get("prepared_by_first_name", ""),
+        "expires_on": str(data.get("expires_on") or ""),
+    }
+
+
+def enroll_for_estimate(*, sequence: Sequence, estimate_id: int, actor) -> Enrollment:
+    """A person starts a follow-up from an estimate's page: as if the estimate had just been sent (its
+    link and totals merged, stopped by its acceptance or decline), once per estimate and sequence. An
+    estimate never sent, or already decided, is refused: there is nothing to follow up."""
+    sent, ended = selectors.estimate_story(estimate_id)
+    if sent is None:
+        raise ApplicationError(
+            "Send the estimate first: its follow-ups link to it and quote its total.", field="sequence"
+        )
+    if ended:
+        raise ApplicationError(
+            f"{engine.STOP_REASONS[ended]}: there is nothing to follow up.", field="sequence"
+        )
+    if set(selectors.trigger_fields(sequence)) - selectors.ESTIMATE_FIELDS:
+        raise ApplicationError(
+            f"{sequence.name} needs what only its own trigger knows: it cannot follow up an estimate.",
+            field="sequence",
+        )
+    customer = Customer.objects.filter(pk=sent.data.get("customer_id")).first()
+    if customer is None:
+        raise ApplicationError("The estimate's customer is gone.", field="sequence")
+    return _enroll_recorded(
+        sequence=sequence,
+        customer=customer,
+        actor=actor,
+        subject_key=f"estimate:{estimate_id}",
+        context=estimate_context(sent.data),
+        about=f"estimate {sent.data.get('estimate_number', '')}".strip(),
+    )
 
 
 def enrollment_stop(*, enrollment: Enrollment, actor) -> Enrollment:

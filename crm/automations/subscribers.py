@@ -2,48 +2,25 @@
 registry finds them). Each is safe to run twice: an active enrollment per subject is enrolled once, and
 stopping a stopped one does nothing."""
 
-from decimal import Decimal, InvalidOperation
-
 from django.db.models import Q
 
-from common import money
 from events.registry import subscriber
 
 from . import engine, reviews
 from .models import Sequence
-
-
-def _amounts(totals: list[str]) -> list[Decimal]:
-    amounts = []
-    for total in totals:
-        try:
-            amounts.append(Decimal(total))
-        except (InvalidOperation, TypeError):
-            continue
-    return amounts
+from .services import estimate_context
 
 
 @subscriber("estimate.sent", name="crm.automations.enroll_estimate")
 def enroll_estimate(event) -> None:
     """An estimate went out (or was shown on site): the unsold-estimate follow-up starts."""
     data = event.data
-    amounts = _amounts(data.get("option_totals") or [])
-    lowest, highest = (min(amounts), max(amounts)) if amounts else (None, None)
     engine.enroll_by_trigger(
         trigger=Sequence.Trigger.ESTIMATE_SENT,
         customer_id=data["customer_id"],
         origin="estimate.sent",
         subject_key=f"estimate:{data['estimate_id']}",
-        context={
-            "estimate_id": data["estimate_id"],
-            "estimate_number": data.get("estimate_number", ""),
-            "estimate_link": data.get("public_url", ""),
-            "estimate_total": money.format_money(lowest) if lowest is not None else "",
-            # The most the customer may spend: what a step's "at least" amount compares (a call for big jobs).
-            "estimate_amount": str(highest) if highest is not None else "",
-            "technician": data.get("prepared_by_first_name", ""),
-            "expires_on": str(data.get("expires_on") or ""),
-        },
+        context=estimate_context(data),
         now=event.occurred_at,
     )
 

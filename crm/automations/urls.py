@@ -16,6 +16,8 @@ urlpatterns = [
     path("<int:pk>/enrollments/", views.sequence_enrollments, name="enrollments"),
     path("customer/<int:pk>/", views.customer_card, name="customer"),
     path("customer/<int:pk>/enroll/", views.customer_enroll, name="enroll"),
+    path("estimate/<int:pk>/", views.estimate_card, name="estimate"),
+    path("estimate/<int:pk>/enroll/", views.estimate_enroll, name="estimate-enroll"),
     path("enrollments/<int:pk>/stop/", views.enrollment_stop, name="stop"),
 ]
 

@@ -243,6 +243,49 @@ def customer_enroll(request, pk: int):
     return redirect("customers:detail", pk=customer.pk)
 
 
+@role_required(*STAFF_ROLES)
+def estimate_card(request, pk: int):
+    """htmx fragment on an estimate's page: its follow-ups (how each went) and Follow up with…"""
+    return render(request, "crm/automations/estimate_card.html", _estimate_context(pk))
+
+
+def _estimate_context(estimate_id: int, error: str = "") -> dict:
+    sent, ended = selectors.estimate_story(estimate_id)
+    enrollments = list(selectors.estimate_enrollments(estimate_id=estimate_id))
+    running = {e.sequence_id for e in enrollments if e.state == Enrollment.State.ACTIVE}
+    sequences = selectors.sequences_to_enroll(knowing=selectors.ESTIMATE_FIELDS)
+    return {
+        "estimate_id": estimate_id,
+        "sent": sent,
+        "ended": engine.STOP_REASONS.get(ended, ""),
+        "enrollments": enrollments,
+        "sequences": [sequence for sequence in sequences if sequence.pk not in running],
+        "enroll_error": error,
+    }
+
+
+@role_required(*STAFF_ROLES)
+@require_POST
+def estimate_enroll(request, pk: int):
+    sequence = Sequence.objects.filter(pk=_int(request.POST.get("sequence"))).first()
+    error = ""
+    if sequence is None:
+        error = "Choose a sequence."
+    else:
+        try:
+            enrollment = services.enroll_for_estimate(sequence=sequence, estimate_id=pk, actor=request.user)
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            if not request.htmx:
+                messages.success(request, f"{enrollment.customer} is enrolled in {sequence.name}.")
+    if request.htmx:
+        return render(request, "crm/automations/estimate_card.html", _estimate_context(pk, error))
+    if error:
+        messages.error(request, error)
+    return redirect("estimate-detail", pk=pk)
+
+
 def _lead(value, customer):
     from ..models import Lead
 
@@ -255,9 +298,15 @@ def _lead(value, customer):
 def enrollment_stop(request, pk: int):
     enrollment = get_object_or_404(Enrollment.objects.select_related("customer"), pk=pk)
     services.enrollment_stop(enrollment=enrollment, actor=request.user)
+    kind, _, ident = enrollment.subject_key.partition(":")
+    on_estimate = request.POST.get("card") == "estimate" and kind == "estimate" and ident.isdigit()
+    if request.htmx and on_estimate:
+        return render(request, "crm/automations/estimate_card.html", _estimate_context(int(ident)))
     if request.htmx:
         return render(request, "crm/automations/customer_card.html", _card_context(enrollment.customer))
     messages.success(request, "Enrollment stopped: nothing more is sent.")
+    if on_estimate:
+        return redirect("estimate-detail", pk=int(ident))
     return redirect("customers:detail", pk=enrollment.customer_id)
 
 

@@ -130,3 +130,37 @@ def test_office_sees_its_tasks_and_the_count_in_the_bar(page, live_server, e2e_b
     page.get_by_role("button", name="Mark done").click()
     expect(page.locator(".flash")).to_contain_text("Done: Call Ana about the estimate")
     wait_until(page, "!document.querySelector('.mainnav .nav-count')")
+
+
+def test_office_follows_up_a_sent_estimate_from_its_page(page, live_server, e2e_business):
+    from crm.automations.models import Step
+    from fsm.estimates import services as estimates
+    from tests.fsm.estimate_helpers import austin_tax, good_better_best
+
+    page.set_viewport_size(LAPTOP)
+    office = UserFactory(username="maria", role=Role.OFFICE)
+    austin_tax()
+    customer = make_customer(actor=office, first_name="Ana", last_name="Ruiz", phones=["512-555-0142"])
+    estimate = estimates.estimate_send(
+        estimate=good_better_best(customer=customer, actor=office), actor=office, sms=True, email=False
+    )
+    chaser = Sequence.objects.create(name="Big-ticket chaser", trigger=Sequence.Trigger.MANUAL)
+    engine.step_save(
+        sequence=chaser, kind=Step.Kind.SMS, body="Options from {estimate_total}: {estimate_link}"
+    )
+    engine.sequence_activate(sequence=chaser)
+    login(page, live_server, office.username, PASSWORD)
+
+    page.goto(f"{live_server.url}/estimates/{estimate.pk}/")
+    card = page.locator("[data-testid=estimate-automations]")
+    expect(card).to_contain_text("No follow-up sequence is running")
+    card.locator("select[name=sequence]").select_option(label="Big-ticket chaser")
+    card.get_by_role("button", name="Start").click()
+    expect(card.locator("[data-testid=enrollment]")).to_contain_text("In progress")
+    enrollment = Enrollment.objects.get(sequence=chaser)
+    assert enrollment.subject_key == f"estimate:{estimate.pk}" and enrollment.enrolled_by == office
+    screenshot_both(page, "office-estimate-follow-ups")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    card.get_by_role("button", name="Stop").click()
+    expect(card.locator("[data-testid=enrollment]")).to_contain_text("Stopped by")
