@@ -7,6 +7,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from common.errors import ApplicationError
 from users.permissions import HasRole
 
 from . import selectors, services
@@ -68,7 +69,23 @@ class PropertySerializer(serializers.ModelSerializer):
         read_only_fields = ["customer", "created_at"]
 
 
+class TagNamesField(serializers.ListField):
+    """The customer's tags as their names; written as a list of names (new ones become tags)."""
+
+    child = serializers.CharField(max_length=40)
+
+    def to_representation(self, data):
+        return [tag.name for tag in data.all()]
+
+    def to_internal_value(self, data):
+        try:
+            return services.tags_normalize(super().to_internal_value(data))
+        except ApplicationError as exc:
+            raise serializers.ValidationError(exc.message) from None
+
+
 class CustomerSerializer(serializers.ModelSerializer):
+    tags = TagNamesField(required=False, help_text="Tag names; setting them replaces the customer's tags.")
     phones = PhoneSerializer(many=True, required=False)
     emails = EmailSerializer(many=True, required=False)
     properties = PropertySerializer(many=True, required=False)
@@ -86,6 +103,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "notes",
             "tax_exempt",
             "tax_exempt_certificate",
+            "tags",
             "phones",
             "emails",
             "properties",
@@ -116,6 +134,7 @@ class CustomerFilter(django_filters.FilterSet):
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     zip_code = django_filters.CharFilter(field_name="properties__zip_code", distinct=True)
+    tag = django_filters.CharFilter(field_name="tags__name", lookup_expr="iexact", label="Tagged with")
 
     class Meta:
         model = Customer
@@ -147,16 +166,24 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        customer = services.customer_create(actor=request.user, **_service_kwargs(serializer.validated_data))
+        data = serializer.validated_data
+        with transaction.atomic():
+            customer = services.customer_create(actor=request.user, **_service_kwargs(data))
+            if data.get("tags"):
+                services.customer_tags_set(customer=customer, names=data["tags"], actor=request.user)
         return Response(self._fresh(customer), status=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         customer = self.get_object()
         serializer = self.get_serializer(customer, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        services.customer_update(
-            customer=customer, actor=request.user, **_service_kwargs(serializer.validated_data)
-        )
+        data = serializer.validated_data
+        kwargs = _service_kwargs(data)
+        with transaction.atomic():
+            if kwargs or "tags" not in data:  # a PATCH of the tags alone changes nothing else
+                services.customer_update(customer=customer, actor=request.user, **kwargs)
+            if "tags" in data:
+                services.customer_tags_set(customer=customer, names=data["tags"], actor=request.user)
         return Response(self._fresh(customer))
 
     def partial_update(self, request, pk=None):

@@ -1,5 +1,6 @@
 """About 500 demo customers in the Austin metro, with properties, phones, e-mails and a few duplicates."""
 
+import random
 from datetime import timedelta
 
 import phonenumbers
@@ -9,7 +10,7 @@ from faker import Faker
 from events.backdate import backdated
 
 from .models import Customer
-from .services import EmailIn, PhoneIn, PropertyIn, customer_create
+from .services import EmailIn, PhoneIn, PropertyIn, customer_create, customer_tags_set
 
 CITIES = {
     "Austin": [
@@ -96,7 +97,27 @@ def seed(*, rng, log, customers: int = 500, **_):
         if i % 100 == 99:
             log(f"  {i + 1} customers")
     _seed_duplicates(rng, fake, created)
-    log(f"{customers} customers with properties, phones and e-mails, plus 3 likely duplicates to merge.")
+    tagged = _seed_tags(created)
+    log(
+        f"{customers} customers with properties, phones and e-mails ({tagged} tagged), plus 3 likely "
+        "duplicates to merge."
+    )
+
+
+TAGS = (("Member", 0.12), ("VIP", 0.04), ("Landlord", 0.05), ("Pets on site", 0.08))
+
+
+def _seed_tags(created: list[int]) -> int:
+    """Tags the office would have put on: maintenance-plan members, a few VIPs, landlords, dogs in the
+    yard. Drawn from their own generator, so the rest of the demo is the same with or without them."""
+    draw = random.Random(len(created))  # noqa: S311 (demo data, not secrets)
+    tagged = 0
+    for pk in created:
+        names = [name for name, share in TAGS if draw.random() < share]
+        if names:
+            customer_tags_set(customer=Customer(pk=pk), names=names, actor=None)
+            tagged += 1
+    return tagged
 
 
 def _seed_duplicates(rng, fake, created: list[int]) -> None:

@@ -2,12 +2,28 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from phonenumber_field.modelfields import PhoneNumberField
 
 
 class CustomerQuerySet(models.QuerySet):
     def active(self) -> "CustomerQuerySet":
         return self.filter(merged_into__isnull=True)
+
+
+class Tag(models.Model):
+    """A label the office puts on customers ("Member", "Rental owner", "VIP"): shown on the customer, a
+    filter on the customer list and in segments. One per name, whatever the case."""
+
+    name = models.CharField(max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = [Lower("name")]
+        constraints = [models.UniqueConstraint(Lower("name"), name="customers_tag_name_unique_ci")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Customer(models.Model):
@@ -31,6 +47,7 @@ class Customer(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
     )
     merged_at = models.DateTimeField(null=True, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="customers")
     # Lower-cased names, company, e-mails and addresses; and the digits of every phone number.
     # Kept current by customers.services; trigram-indexed on PostgreSQL (see migration 0002).
     search_text = models.TextField(blank=True, editable=False)

@@ -10,7 +10,7 @@ from django.http import Http404
 
 from users.roles import Role
 
-from .models import Customer, EmailAddress, PhoneNumber, Property
+from .models import Customer, EmailAddress, PhoneNumber, Property, Tag
 
 CUSTOMER_READERS = (Role.OWNER, Role.OFFICE, Role.DISPATCHER)
 CUSTOMER_WRITERS = (Role.OWNER, Role.OFFICE)
@@ -39,6 +39,7 @@ def with_contacts(qs: QuerySet[Customer]) -> QuerySet[Customer]:
         Prefetch("phones", queryset=PhoneNumber.objects.order_by("-is_primary", "pk")),
         Prefetch("emails", queryset=EmailAddress.objects.order_by("-is_primary", "pk")),
         Prefetch("properties", queryset=Property.objects.order_by("-is_primary", "pk")),
+        "tags",
     )
 
 
@@ -55,22 +56,29 @@ def customer_search(qs: QuerySet[Customer], query: str) -> QuerySet[Customer]:
     return qs
 
 
-def customer_list(*, user, query: str = "") -> QuerySet[Customer]:
+def customer_list(*, user, query: str = "", tag: str = "") -> QuerySet[Customer]:
     qs = customers_visible_to(user).active()
+    if tag:
+        qs = qs.filter(tags__name__iexact=tag)
     return with_contacts(customer_search(qs, query)).order_by("sort_name", "pk")
+
+
+def tag_names() -> list[str]:
+    """Every tag's name, for the pickers (the list's filter, the segment builder, the tag editor)."""
+    return list(Tag.objects.values_list("name", flat=True))
 
 
 SEARCH_COUNT_CAP = 1000
 
 
-def customer_page(*, user, query: str = "", page_number=1, per_page: int = 25) -> Page:
+def customer_page(*, user, query: str = "", tag: str = "", page_number=1, per_page: int = 25) -> Page:
     """One page of the customer list. A search counts at most SEARCH_COUNT_CAP matches ("1,000+").
 
     When a search matches few customers, they are sorted on `Lower(sort_name)` (the same order, as the
     column is lower-case already) so that PostgreSQL fetches them through the trigram index and sorts,
     instead of walking the whole name index looking for rare matches. Measured in bench/.
     """
-    qs = customer_list(user=user, query=query)
+    qs = customer_list(user=user, query=query, tag=tag)
     capped_count = None
     if query.strip():
         capped_count = qs.order_by()[: SEARCH_COUNT_CAP + 1].count()

@@ -9,13 +9,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from common.errors import ApplicationError
 from events import services as events
 
 from . import merge
-from .models import ConsentEvent, Customer, EmailAddress, PhoneNumber, Property
+from .models import ConsentEvent, Customer, EmailAddress, PhoneNumber, Property, Tag
 from .us_states import US_STATES
 
 CUSTOMER_FIELDS = (
@@ -513,6 +514,70 @@ def customer_merge(*, survivor: Customer, duplicate: Customer, actor) -> Custome
             data={"survivor_id": survivor.pk, "duplicate_id": duplicate.pk, "moved": moved},
         )
     return survivor
+
+
+# --- Tags ---------------------------------------------------------------------------------------------
+
+MAX_TAGS = 20
+
+
+def tags_normalize(names: str | list[str]) -> list[str]:
+    """Tag names from a comma-separated string or a list: trimmed, inner spaces collapsed, one per name
+    whatever the case (the first spelling kept), at most `MAX_TAGS` of at most 40 characters each."""
+    if isinstance(names, str):
+        names = names.replace("\n", ",").split(",")
+    cleaned: dict[str, str] = {}
+    for raw in names:
+        name = " ".join(str(raw).split())
+        if not name:
+            continue
+        if len(name) > 40:
+            raise ApplicationError(f"Keep a tag under 40 characters: {name[:40]}…", field="tags")
+        cleaned.setdefault(name.lower(), name)
+    if len(cleaned) > MAX_TAGS:
+        raise ApplicationError(f"At most {MAX_TAGS} tags on a customer.", field="tags")
+    return list(cleaned.values())
+
+
+def tags_for(names: list[str]) -> list[Tag]:
+    """The tags with these names, made when new; an existing tag keeps its own spelling."""
+    known = _tags_named(names)
+    missing = [name for name in names if name.lower() not in known]
+    if missing:
+        Tag.objects.bulk_create([Tag(name=name) for name in missing], ignore_conflicts=True)
+        known |= _tags_named(missing)
+    return [known[name.lower()] for name in names]
+
+
+def _tags_named(names: list[str]) -> dict[str, Tag]:
+    lowered = [name.lower() for name in names]
+    found = Tag.objects.annotate(lowered=Lower("name")).filter(lowered__in=lowered)
+    return {tag.lowered: tag for tag in found}
+
+
+def customer_tags_set(*, customer: Customer, names: str | list[str], actor) -> list[Tag]:
+    """Put exactly these tags on the customer (new names become tags); the change on its timeline."""
+    names = tags_normalize(names)
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        if customer.is_merged:
+            raise ApplicationError("This customer was merged into another one; tag that one.", code="merged")
+        before = {tag.pk: tag.name for tag in customer.tags.all()}
+        tags = tags_for(names)
+        customer.tags.set(tags)
+        after = {tag.pk: tag.name for tag in tags}
+        added = [name for pk, name in after.items() if pk not in before]
+        removed = [name for pk, name in before.items() if pk not in after]
+        if added or removed:
+            changes = [f"+{name}" for name in added] + [f"-{name}" for name in removed]
+            events.record(
+                "customers.customer.tagged",
+                subject=customer,
+                actor=actor,
+                summary="Tags " + ", ".join(changes),
+                data={"added": added, "removed": removed},
+            )
+    return sorted(tags, key=lambda tag: tag.name.lower())
 
 
 def _one_primary_in_db(customer: Customer) -> None:

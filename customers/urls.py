@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/merge/", views.customer_merge, name="merge"),
+    path("<int:pk>/tags/", views.customer_tags, name="tags"),
     path("<int:pk>/consent.csv", views.consent_export, name="consent-export"),
     path("<int:pk>/phones/<int:phone_pk>/clear-stop-flag/", views.consent_clear_flag, name="consent-clear"),
 ]

@@ -4,7 +4,7 @@ import json
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from common.errors import ApplicationError
 from events.selectors import timeline_for
@@ -21,10 +21,17 @@ PAGE_SIZE = 25
 @role_required(*CUSTOMER_READERS)
 def customer_list(request):
     query = request.GET.get("q", "").strip()
+    tag = request.GET.get("tag", "").strip()
     page = selectors.customer_page(
-        user=request.user, query=query, page_number=request.GET.get("page"), per_page=PAGE_SIZE
+        user=request.user, query=query, tag=tag, page_number=request.GET.get("page"), per_page=PAGE_SIZE
     )
-    context = {"page": page, "query": query, "can_edit": request.user.has_role(*CUSTOMER_WRITERS)}
+    context = {
+        "page": page,
+        "query": query,
+        "tag": tag,
+        "tags": selectors.tag_names(),
+        "can_edit": request.user.has_role(*CUSTOMER_WRITERS),
+    }
     template = "customers/list.html#results" if request.htmx else "customers/list.html"
     return render(request, template, context)
 
@@ -42,8 +49,35 @@ def customer_detail(request, pk: int):
         "timeline": timeline_for(customer),
         "consent_events": ConsentEvent.objects.filter(number__in=numbers).select_related("actor")[:20],
         "can_edit": request.user.has_role(*CUSTOMER_WRITERS),
+        "customer_tags": list(customer.tags.all()),
+        "all_tags": selectors.tag_names(),
     }
     return render(request, "customers/detail.html", context)
+
+
+@role_required(*CUSTOMER_WRITERS)
+@require_POST
+def customer_tags(request, pk: int):
+    """The tag editor on the customer page (htmx swaps the tags block; without htmx, back to the page)."""
+    customer = selectors.get_customer_for_user(request.user, pk)
+    error = ""
+    try:
+        services.customer_tags_set(customer=customer, names=request.POST.get("tags", ""), actor=request.user)
+    except ApplicationError as exc:
+        error = exc.message
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("customers:detail", pk=customer.pk)
+    context = {
+        "customer": customer,
+        "customer_tags": list(customer.tags.all()),
+        "all_tags": selectors.tag_names(),
+        "can_edit": True,
+        "tags_error": error,
+        "tags_typed": request.POST.get("tags", "") if error else None,
+    }
+    return render(request, "customers/_tags.html", context)  # 200 even with an error: htmx swaps it in
 
 
 @role_required(*CUSTOMER_WRITERS)

@@ -1,6 +1,7 @@
 from django import forms
 
 from common.errors import ApplicationError
+from customers.selectors import tag_names
 
 from ..automations import engine
 from ..automations.models import Sequence
@@ -30,6 +31,9 @@ class SegmentForm(forms.Form):
     not_contacted_days = forms.IntegerField(
         label="Not contacted in ... days", min_value=0, max_value=3650, required=False
     )
+    tags = forms.MultipleChoiceField(
+        label="Tagged with any of", required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -38,6 +42,9 @@ class SegmentForm(forms.Form):
         kinds = CustomerEquipment.objects.order_by("kind").values_list("kind", flat=True).distinct()
         self.equipment_kinds = list(kinds)
         self.fields["equipment_kind"].widget.attrs["list"] = "equipment-kinds"
+        self.fields["tags"].choices = [(name, name) for name in tag_names()]
+        if not self.fields["tags"].choices:
+            self.fields["tags"].help_text = "No tags yet: tag customers on their page."
 
     def clean(self):
         data = super().clean()
@@ -57,6 +64,7 @@ class SegmentForm(forms.Form):
             min_spend=data.get("min_spend"),
             max_spend=data.get("max_spend"),
             not_contacted_days=data.get("not_contacted_days"),
+            tags=list(data.get("tags") or []),
         )
         spec.check()
         return spec

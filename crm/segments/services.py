@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from common.errors import ApplicationError
@@ -33,6 +34,7 @@ class SegmentSpec:
     min_spend: Decimal | None = None
     max_spend: Decimal | None = None
     not_contacted_days: int | None = None  # no text or e-mail from us in this many days
+    tags: list[str] = field(default_factory=list)  # tagged with any of these
 
     @classmethod
     def from_json(cls, data: dict) -> "SegmentSpec":
@@ -64,6 +66,7 @@ class SegmentSpec:
         self.zip_codes = sorted({z.strip()[:10] for z in self.zip_codes if z and z.strip()})
         self.job_types = sorted({t.strip()[:100] for t in self.job_types if t and t.strip()})
         self.equipment_kind = self.equipment_kind.strip()[:80]
+        self.tags = sorted({t.strip()[:40] for t in self.tags if t and t.strip()}, key=str.lower)
 
     @property
     def empty(self) -> bool:
@@ -108,6 +111,11 @@ def segment_queryset(
         query = query.filter(
             Exists(Property.objects.filter(customer=OuterRef("pk"), zip_code__in=spec.zip_codes))
         )
+    if spec.tags:
+        tagged = Customer.tags.through.objects.annotate(tag_name=Lower("tag__name")).filter(
+            customer_id=OuterRef("pk"), tag_name__in=[t.lower() for t in spec.tags]
+        )
+        query = query.filter(Exists(tagged))
     if spec.min_spend is not None:
         query = query.filter(history__lifetime_spend__gte=spec.min_spend)
     if spec.max_spend is not None:

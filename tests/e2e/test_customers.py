@@ -203,3 +203,30 @@ def test_customers_page_runs_under_csp_and_live_search_updates_without_a_reload(
     assert console.csp_violations == [], console.csp_violations
     assert console.page_errors == [], console.page_errors
     assert console.errors == [], console.errors
+
+
+def test_office_tags_a_customer_and_finds_the_tagged_ones_from_the_list(
+    office_page, live_server, office_user
+):
+    page = office_page
+    ana = make_customer(actor=office_user, first_name="Ana", last_name="Ruiz", phones=["512-555-0142"])
+    make_customer(actor=office_user, first_name="Bo", last_name="Lee", phones=["512-555-0143"])
+    page.goto(f"{live_server.url}/customers/{ana.pk}/")
+    tags = page.get_by_test_id("customer-tags")
+    tags.get_by_text("Add tags").click()
+    tags.get_by_label("Tags").fill("Member, Pets on site")
+    tags.get_by_role("button", name="Save tags").click()  # htmx swaps the block in place
+    expect(tags.locator(".badge-tag")).to_have_text(["Member", "Pets on site"])
+    tags.get_by_text("Edit tags").click()
+    tags.get_by_label("Tags").fill("x" * 45)
+    tags.get_by_role("button", name="Save tags").click()
+    expect(tags.locator(".errorlist")).to_contain_text("under 40 characters")
+    expect(tags.locator(".badge-tag")).to_have_text(["Member", "Pets on site"])
+    screenshot_both(page, "customer-tags")
+
+    tags.get_by_role("link", name="Member").click()
+    expect(page).to_have_url(re.compile(r"/customers/\?tag=Member$"))
+    expect(page.locator("#results tbody tr")).to_have_count(1)
+    expect(page.locator("#results")).to_contain_text("Ana Ruiz")
+    page.locator("#tag-filter").select_option("")  # any tag: htmx brings both back
+    expect(page.locator("#results tbody tr")).to_have_count(2)
