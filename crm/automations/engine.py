@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from common.errors import ApplicationError
@@ -143,13 +143,23 @@ def step_save(*, sequence: Sequence, step: Step | None = None, actor=None, **val
 
 
 def step_move(*, step: Step, by: int, actor=None) -> None:
-    """Move a step up (-1) or down (+1); the positions stay 0..n-1."""
+    """Move a step up (-1) or down (+1); the positions stay 0..n-1. Refused while a customer is between
+    the two steps (done with the first, not the second): swapped, one would come twice and one never."""
     with transaction.atomic():
         steps = list(Sequence.objects.select_for_update().get(pk=step.sequence_id).steps.all())
         index = next(i for i, s in enumerate(steps) if s.pk == step.pk)
         target = index + by
         if not 0 <= target < len(steps):
             return
+        between = Enrollment.objects.filter(
+            sequence_id=step.sequence_id, state=Enrollment.State.ACTIVE, position=max(index, target)
+        ).count()
+        if between:
+            raise ApplicationError(
+                f"{between} customer{'s are' if between != 1 else ' is'} between these two steps: swapped, "
+                "they would get one twice and miss the other. Move it once they are past, or add a step.",
+                field="steps",
+            )
         steps[index], steps[target] = steps[target], steps[index]
         for position, each in enumerate(steps):
             if each.position != position:
@@ -157,12 +167,18 @@ def step_move(*, step: Step, by: int, actor=None) -> None:
 
 
 def step_remove(*, step: Step, actor=None) -> None:
+    """Remove a step; the customers part way through keep their place (one past it goes on from the same
+    next step, one about to reach it goes on to the step after)."""
     with transaction.atomic():
         sequence = Sequence.objects.select_for_update().get(pk=step.sequence_id)
+        removed = step.position
         step.delete()
         for position, each in enumerate(sequence.steps.all()):
             if each.position != position:
                 Step.objects.filter(pk=each.pk).update(position=position)
+        Enrollment.objects.filter(
+            sequence=sequence, state=Enrollment.State.ACTIVE, position__gt=removed
+        ).update(position=F("position") - 1)
 
 
 # --- Enrollment -----------------------------------------------------------------------------------------

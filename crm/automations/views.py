@@ -179,7 +179,10 @@ def step_move(request, pk: int, step_pk: int):
     step = get_object_or_404(Step, pk=step_pk, sequence_id=pk)
     action = request.POST.get("action", "")
     if action in ("up", "down"):
-        engine.step_move(step=step, by=-1 if action == "up" else 1, actor=request.user)
+        try:
+            engine.step_move(step=step, by=-1 if action == "up" else 1, actor=request.user)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
     elif action == "remove":
         engine.step_remove(step=step, actor=request.user)
         messages.success(request, "Step removed.")

@@ -140,6 +140,38 @@ def test_the_owner_adds_moves_and_removes_steps(owner, client_for, sequence):
     assert list(sequence.steps.values_list("kind", "position")) == [("wait", 0), ("sms", 1)]
 
 
+def test_removing_a_step_keeps_each_customer_s_place(owner, client_for, live):
+    """wait, sms, task, sms: one customer past the first text, one about to get the task."""
+    engine.step_save(sequence=live, kind=Step.Kind.TASK, task_title="Call {first_name}")
+    engine.step_save(sequence=live, kind=Step.Kind.SMS, body="Last one, {first_name}.")
+    past_text = engine.enroll(sequence=live, customer=make_customer(), origin="by hand")
+    at_task = engine.enroll(sequence=live, customer=make_customer(), origin="by hand")
+    Enrollment.objects.filter(pk=past_text.pk).update(position=3)
+    Enrollment.objects.filter(pk=at_task.pk).update(position=2)
+    task = live.steps.get(kind="task")
+    client_for(owner).post(reverse("automations:step-move", args=[live.pk, task.pk]), {"action": "remove"})
+    steps = list(live.steps.order_by("position").values_list("body", flat=True))
+    past_text.refresh_from_db()
+    at_task.refresh_from_db()
+    assert steps[past_text.position] == "Last one, {first_name}."
+    assert steps[at_task.position] == "Last one, {first_name}.", "the removed task's place goes to the next"
+
+
+def test_a_step_cannot_swap_with_the_next_while_a_customer_is_between_them(owner, client_for, live):
+    enrollment = engine.enroll(sequence=live, customer=make_customer(), origin="by hand")
+    Enrollment.objects.filter(pk=enrollment.pk).update(position=1)  # waited, the text is next
+    text = live.steps.get(kind="sms")
+    client = client_for(owner)
+    response = client.post(
+        reverse("automations:step-move", args=[live.pk, text.pk]), {"action": "up"}, follow=True
+    )
+    assert "1 customer is between these two steps" in response.content.decode()
+    assert list(live.steps.values_list("kind", flat=True)) == ["wait", "sms"]
+    Enrollment.objects.filter(pk=enrollment.pk).update(position=2)  # past both: free to move
+    client.post(reverse("automations:step-move", args=[live.pk, text.pk]), {"action": "up"})
+    assert list(live.steps.values_list("kind", flat=True)) == ["sms", "wait"]
+
+
 def test_a_sequence_with_no_message_cannot_be_switched_on(owner, client_for, business):
     sequence = Sequence.objects.create(name="Empty")
     response = client_for(owner).post(
