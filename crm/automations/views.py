@@ -222,21 +222,13 @@ def _card_context(customer, error: str = "") -> dict:
 @require_POST
 def customer_enroll(request, pk: int):
     customer = get_customer_for_user(request.user, pk)
-    sequence = Sequence.objects.filter(pk=_int(request.POST.get("sequence"))).first()
     lead = _lead(request.POST.get("lead"), customer)
-    error = ""
-    if sequence is None:
-        error = "Choose a sequence."
-    else:
-        try:
-            enrollment = services.enroll_by_hand(
-                sequence=sequence, customer=customer, actor=request.user, lead=lead
-            )
-        except ApplicationError as exc:
-            error = exc.message
-        else:
-            if not request.htmx:
-                messages.success(request, f"{enrollment.customer} is enrolled in {sequence.name}.")
+    error = _enroll(
+        request,
+        lambda sequence: services.enroll_by_hand(
+            sequence=sequence, customer=customer, actor=request.user, lead=lead
+        ),
+    )
     if request.htmx:
         return render(request, "crm/automations/customer_card.html", _card_context(customer, error))
     if error:
@@ -270,23 +262,30 @@ def _estimate_context(estimate_id: int, error: str = "") -> dict:
 @role_required(*STAFF_ROLES)
 @require_POST
 def estimate_enroll(request, pk: int):
-    sequence = Sequence.objects.filter(pk=_int(request.POST.get("sequence"))).first()
-    error = ""
-    if sequence is None:
-        error = "Choose a sequence."
-    else:
-        try:
-            enrollment = services.enroll_for_estimate(sequence=sequence, estimate_id=pk, actor=request.user)
-        except ApplicationError as exc:
-            error = exc.message
-        else:
-            if not request.htmx:
-                messages.success(request, f"{enrollment.customer} is enrolled in {sequence.name}.")
+    error = _enroll(
+        request,
+        lambda sequence: services.enroll_for_estimate(sequence=sequence, estimate_id=pk, actor=request.user),
+    )
     if request.htmx:
         return render(request, "crm/automations/estimate_card.html", _estimate_context(pk, error))
     if error:
         messages.error(request, error)
     return redirect("estimate-detail", pk=pk)
+
+
+def _enroll(request, start) -> str:
+    """A card's Enroll button: the sequence chosen, started by `start(sequence)`. The error to show on the
+    card, or '' (with a message for the reloaded page when it was not an htmx request)."""
+    sequence = Sequence.objects.filter(pk=_int(request.POST.get("sequence"))).first()
+    if sequence is None:
+        return "Choose a sequence."
+    try:
+        enrollment = start(sequence)
+    except ApplicationError as exc:
+        return exc.message
+    if not request.htmx:
+        messages.success(request, f"{enrollment.customer} is enrolled in {sequence.name}.")
+    return ""
 
 
 def _lead(value, customer):
