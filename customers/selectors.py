@@ -4,7 +4,7 @@ import re
 
 import phonenumbers
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404
 
@@ -64,8 +64,11 @@ def customer_list(*, user, query: str = "", tag: str = "") -> QuerySet[Customer]
 
 
 def tag_names() -> list[str]:
-    """Every tag's name, for the pickers (the list's filter, the segment builder, the tag editor)."""
-    return list(Tag.objects.values_list("name", flat=True))
+    """The names of the tags on some customer, for the pickers (the list's filter, the segment builder,
+    the tag editor): a misspelt tag taken off everyone drops out of them."""
+    carried = Customer.tags.through.objects.filter(tag_id=OuterRef("pk"), customer__merged_into__isnull=True)
+    in_use = Tag.objects.filter(Exists(carried)).order_by(Lower("name"))
+    return list(in_use.values_list("name", flat=True))
 
 
 SEARCH_COUNT_CAP = 1000

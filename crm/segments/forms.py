@@ -42,7 +42,10 @@ class SegmentForm(forms.Form):
         kinds = CustomerEquipment.objects.order_by("kind").values_list("kind", flat=True).distinct()
         self.equipment_kinds = list(kinds)
         self.fields["equipment_kind"].widget.attrs["list"] = "equipment-kinds"
-        self.fields["tags"].choices = [(name, name) for name in tag_names()]
+        chosen = self.data.getlist("tags") if hasattr(self.data, "getlist") else []
+        names = tag_names()  # and a saved segment's tags that nobody carries now (they match no one)
+        names += [name for name in chosen if name.lower() not in {n.lower() for n in names}]
+        self.fields["tags"].choices = [(name, name) for name in names]
         if not self.fields["tags"].choices:
             self.fields["tags"].help_text = "No tags yet: tag customers on their page."
 

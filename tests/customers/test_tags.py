@@ -10,6 +10,7 @@ from crm.segments import services as segments
 from crm.segments.services import SegmentSpec
 from customers import services
 from customers.models import Tag
+from customers.selectors import tag_names
 from events.models import Event
 from tests.factories import make_customer, unique_phone
 
@@ -129,3 +130,15 @@ def test_a_segment_of_customers_tagged_with_any_of_the_chosen_tags(office):
     assert segments.segment_count(SegmentSpec(tags=["Pets on site"])) == 1
     saved = segments.segment_save(name="Members", spec=SegmentSpec(tags=["Member"]))
     assert SegmentSpec.from_json(saved.spec).tags == ["Member"]
+
+
+def test_a_tag_nobody_carries_drops_out_of_the_pickers_but_a_saved_segment_still_opens(
+    office, owner, client_for
+):
+    ana = make_customer(actor=office)
+    services.customer_tags_set(customer=ana, names="Memebr", actor=office)  # a slip of the keyboard
+    saved = segments.segment_save(name="Members", spec=SegmentSpec(tags=["Memebr"]))
+    services.customer_tags_set(customer=ana, names="Member", actor=office)
+    assert tag_names() == ["Member"]
+    page = client_for(owner).get(f"/leads/segments/{saved.pk}/")
+    assert page.status_code == 200 and page.context["count"] == 0, page.context["form"].errors
