@@ -249,7 +249,8 @@ def journal_entry_reverse(*, entry: JournalEntry, actor=None) -> JournalEntry:
         raise ApplicationError("This entry is already reversed.", field="entry")
     if Deposit.objects.filter(entry=entry).exists():  # its payments would stay deposited
         raise ApplicationError(
-            "This entry is a bank deposit: its payments stay deposited. Correct it with a manual entry.",
+            "This entry is a bank deposit: undo it on the deposits page, which puts its payments back to "
+            "wait.",
             field="entry",
         )
     return entry_reverse(
