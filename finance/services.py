@@ -511,7 +511,7 @@ def deposit_undo(*, deposit: Deposit, reason: str, key: str, actor=None) -> Depo
     done = DepositUndo.objects.filter(entry__idempotency_key=f"{UNDONE}:{key}").first()
     if done is not None and done.deposit_id == deposit.pk:
         return done  # the same form submitted twice
-    reason = " ".join(reason.split())
+    reason = " ".join(reason.split())[:300]
     if not reason:
         raise ApplicationError(
             "Say why the deposit is undone (wrong bank, wrong payments, ...).", field="reason"
@@ -519,7 +519,9 @@ def deposit_undo(*, deposit: Deposit, reason: str, key: str, actor=None) -> Depo
     try:
         with transaction.atomic():
             deposit = (
-                Deposit.objects.select_for_update().select_related("account", "cleared").get(pk=deposit.pk)
+                Deposit.objects.select_for_update(of=("self",))
+                .select_related("account", "cleared")
+                .get(pk=deposit.pk)
             )
             done = _undo_done(deposit, key)
             if done is not None:

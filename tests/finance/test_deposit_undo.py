@@ -2,6 +2,7 @@
 deposited again. Figures worked by hand in the comments (the `waiting` payments: Ann 500.00 on Feb 20 and
 216.50 on Mar 2, Bob 82.25 on Mar 3 in undeposited funds, Bob 120.00 by card on Mar 4)."""
 
+import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -133,6 +134,10 @@ def test_an_undo_needs_a_reason_and_writes_nothing_without_one(waiting):
     assert not DepositUndo.objects.exists() and not JournalEntry.objects.filter(reverses=made.entry).exists()
 
 
+def test_a_long_reason_is_kept_to_300_characters(waiting):
+    assert undo(deposit([waiting["a1"]]), reason="Wrong bank " * 40).reason == ("Wrong bank " * 40)[:300]
+
+
 def test_an_undo_in_a_locked_month_posts_on_the_first_open_day(waiting, owner):
     made = deposit([waiting["a1"]])
     today = ledger.today()
@@ -187,6 +192,36 @@ def test_the_database_keeps_one_live_deposit_per_payment(waiting):
     with pytest.raises(IntegrityError), transaction.atomic():
         item = first.items.get()
         DepositUndoItem.objects.create(undo=undone, item=item, line=waiting["a2"], payment=waiting["a2"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_undoing_the_same_deposit_at_once_undo_it_once(require_postgres, waiting):
+    made = deposit([waiting["a1"], waiting["a2"]])
+    barrier, outcomes = threading.Barrier(4), []
+
+    def undo_in_a_tab(key):
+        try:
+            barrier.wait()
+            outcomes.append(undo(made, key=key).pk)
+        except ApplicationError as error:
+            outcomes.append(error.message)
+        except Exception as error:  # an IntegrityError or a deadlock would be a 500
+            outcomes.append(error)
+        finally:
+            connection.close()
+
+    # Two tabs, each submitting its form twice at once
+    keys = ("tab-1", "tab-1", "tab-2", "tab-2")
+    threads = [threading.Thread(target=undo_in_a_tab, args=(key,)) for key in keys]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    undone = DepositUndo.objects.get()
+    refused = f"This deposit is already undone (HS-{undone.entry_id}): its payments are waiting again."
+    assert sorted(map(str, outcomes)) == sorted([str(undone.pk)] * 2 + [refused] * 2), outcomes
+    assert JournalEntry.objects.filter(reverses=made.entry).count() == 1
+    assert ledger.balance_of("undeposited") == D("798.75") and sum(ledger.trial_balance().values()) == 0
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the append-only triggers are PostgreSQL's")
