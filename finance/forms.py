@@ -125,3 +125,13 @@ class DepositForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args, accounts, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = accounts
+
+
+class DepositUndoForm(ServiceErrorsMixin, forms.Form):
+    reason = forms.CharField(
+        max_length=300,
+        label="Why undo it",
+        error_messages={"required": "Say why the deposit is undone (wrong bank, wrong payments, ...)."},
+        widget=forms.TextInput(attrs={"placeholder": "Wrong bank account, wrong checks ticked, ..."}),
+    )
+    key = forms.CharField(widget=forms.HiddenInput, initial=lambda: uuid.uuid4().hex, max_length=64)

@@ -220,8 +220,9 @@ class Deposit(models.Model):
 
 
 class DepositItem(models.Model):
-    """One payment on a deposit: the payment entry's debit to the clearing account. A line is deposited
-    once (unique), whichever tab posts first."""
+    """One payment on a deposit: the payment entry's debit to the clearing account (or, for a payment put
+    back by an undone deposit, that undo's debit to it). A line is deposited once (unique), whichever tab
+    posts first: a payment redeposited after an undo is deposited through its new line."""
 
     deposit = models.ForeignKey(Deposit, on_delete=models.PROTECT, related_name="items")
     line = models.OneToOneField(JournalLine, on_delete=models.PROTECT, related_name="deposit_item")
@@ -235,3 +236,50 @@ class DepositItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deposit} line {self.line_id}"
+
+
+class DepositUndo(models.Model):
+    """A deposit recorded by mistake, taken back (QuickBooks' "delete deposit"): one entry reversing it
+    (`entry.reverses` is the deposit's entry: Cr the bank the net, Cr card fees the fees, Dr the clearing
+    account once per payment) puts its payments back to wait. Written once by
+    `finance.services.deposit_undo`, never changed; a deposit is undone once (unique)."""
+
+    deposit = models.OneToOneField(Deposit, on_delete=models.PROTECT, related_name="undo")
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="deposit_undo")
+    reason = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-pk"]
+        triggers = [
+            pgtrigger.Protect(name="deposit_undo_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deposit} undone"
+
+
+class DepositUndoItem(models.Model):
+    """One payment an undo put back: `line` is the undo entry's debit to the clearing account (what waits
+    now, and what a new deposit ticks), `item` the deposit item it takes back (once: unique), `payment`
+    the payment.received line it all started from (its received date, customer and milestone, however
+    many times it was deposited and undone)."""
+
+    undo = models.ForeignKey(DepositUndo, on_delete=models.PROTECT, related_name="items")
+    item = models.OneToOneField(DepositItem, on_delete=models.PROTECT, related_name="undone_by")
+    line = models.OneToOneField(JournalLine, on_delete=models.PROTECT, related_name="reopens")
+    payment = models.ForeignKey(JournalLine, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["pk"]
+        triggers = [
+            pgtrigger.Protect(
+                name="deposit_undo_item_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.undo} line {self.line_id}"

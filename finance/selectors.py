@@ -7,7 +7,8 @@ business's day the document posted on), read from the line's copy of it, indexed
                     less discounts given and refunds), so a void's reversal and a credit note take it back
     cash collected  debits to cash, undeposited funds and card clearing from payment entries
     AR              the receivable's debits minus credits up to a day, per invoice or in total
-    deposits        payments waiting in undeposited funds or card clearing, and the deposits made
+    deposits        payments waiting in undeposited funds or card clearing (put back by an undone deposit
+                    included), and the deposits made (undone ones marked)
 """
 
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from events.models import Event
 
 from .models import Account, Deposit, JournalEntry, JournalLine
 from .reports import customer_names
+from .services import WAITING_SOURCES
 
 ZERO = Decimal("0.00")
 CASH_ROLES = ("cash", "undeposited", "card_clearing")
@@ -127,13 +129,16 @@ def ar_owed(*, as_of: date, late: QuerySet) -> tuple[Decimal, Decimal]:
 
 @dataclass
 class WaitingPayment:
-    """A payment entry's debit to a clearing account that no deposit has taken yet."""
+    """A payment's debit to a clearing account that no deposit has taken yet (or, put back by an undone
+    deposit, that undo's debit to it), described from the payment line it started from."""
 
     line: JournalLine
     customer: str
     method: str
     reference: str
     invoice_number: str
+    received: date | None = None  # the payment's date (an undo's line is dated the undo's day)
+    back_from: date | None = None  # the date of the undone deposit it was in, if any
 
     @property
     def amount(self) -> Decimal:
@@ -141,8 +146,10 @@ class WaitingPayment:
 
 
 def _waiting_lines(**filters) -> QuerySet[JournalLine]:
+    """Payments' debits to a clearing account, and the debits an undone deposit put back there (the
+    payments again), that no deposit holds."""
     return JournalLine.objects.filter(
-        debit__gt=0, entry__source="payment.received", deposit_item__isnull=True, **filters
+        debit__gt=0, entry__source__in=WAITING_SOURCES, deposit_item__isnull=True, **filters
     )
 
 
@@ -158,29 +165,61 @@ def undeposited_totals() -> dict[str, tuple[int, Decimal]]:
 
 
 def undeposited_payments(*, cleared: str) -> list[WaitingPayment]:
-    """The payments waiting in undeposited funds or card clearing, oldest first, with what the
-    payment.received milestone said (method, reference when it carried one, invoice number). Three
-    queries."""
-    lines = list(_waiting_lines(account__role=cleared).select_related("entry").order_by("date", "pk"))
+    """The payments waiting in undeposited funds or card clearing, oldest first (by when they were
+    received), with what the payment.received milestone said (method, reference when it carried one,
+    invoice number). Three queries."""
+    lines = list(
+        _waiting_lines(account__role=cleared)
+        .select_related("entry", "reopens__payment__entry", "reopens__item__deposit")
+        .order_by("date", "pk")
+    )
+    waiting = payments_described(lines)
+    return sorted(waiting, key=lambda p: (p.received or p.line.date or date.min, p.line.pk))
+
+
+def deposit_payments(deposit: Deposit) -> list[WaitingPayment]:
+    """The payments on a deposit, described like the waiting ones (its undo page lists them)."""
+    lines = [
+        item.line
+        for item in deposit.items.select_related(
+            "line__entry", "line__reopens__payment__entry", "line__reopens__item__deposit"
+        )
+    ]
+    return payments_described(lines)
+
+
+def payments_described(lines: list[JournalLine]) -> list[WaitingPayment]:
+    """Each clearing line with its payment's customer, date and milestone (the line's `reopens`
+    loaded, or not there)."""
+    firsts = {line.pk: _first_payment(line) for line in lines}
     said = dict(
-        Event.objects.filter(pk__in={line.entry.event_id for line in lines} - {None}).values_list(
+        Event.objects.filter(pk__in={first.entry.event_id for first in firsts.values()} - {None}).values_list(
             "pk", "data"
         )
     )
     names = customer_names({line.customer_id for line in lines})
-    waiting = []
+    described = []
     for line in lines:
-        data = said.get(line.entry.event_id) or {}
-        waiting.append(
+        first = firsts[line.pk]
+        data = said.get(first.entry.event_id) or {}
+        reopened = getattr(line, "reopens", None)
+        described.append(
             WaitingPayment(
                 line=line,
                 customer=names.get(line.customer_id, "No customer"),
                 method=str(data.get("method", "")).capitalize(),
                 reference=str(data.get("reference", "")),
                 invoice_number=str(data.get("invoice_number", "")),
+                received=first.date,
+                back_from=reopened.item.deposit.date if reopened is not None else None,
             )
         )
-    return waiting
+    return described
+
+
+def _first_payment(line: JournalLine) -> JournalLine:
+    reopened = getattr(line, "reopens", None)
+    return reopened.payment if reopened is not None else line
 
 
 def deposit_accounts() -> QuerySet[Account]:
@@ -194,8 +233,9 @@ def deposit_accounts() -> QuerySet[Account]:
 
 
 def deposits_list() -> QuerySet[Deposit]:
+    """The deposits, newest first, each with its undo (and the undo's entry) when it was undone."""
     return (
-        Deposit.objects.select_related("account", "cleared", "entry")
+        Deposit.objects.select_related("account", "cleared", "entry", "undo__entry")
         .annotate(payments=Count("items"))
         .order_by("-date", "-pk")
     )

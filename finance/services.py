@@ -21,7 +21,16 @@ from common import money
 from common.errors import ApplicationError
 from users.models import Business
 
-from .models import Account, Deposit, DepositItem, JournalEntry, JournalLine, PeriodLock
+from .models import (
+    Account,
+    Deposit,
+    DepositItem,
+    DepositUndo,
+    DepositUndoItem,
+    JournalEntry,
+    JournalLine,
+    PeriodLock,
+)
 
 ZERO = Decimal("0.00")
 FUTURE_LIMIT = timedelta(days=366)
@@ -240,7 +249,8 @@ def journal_entry_reverse(*, entry: JournalEntry, actor=None) -> JournalEntry:
         raise ApplicationError("This entry is already reversed.", field="entry")
     if Deposit.objects.filter(entry=entry).exists():  # its payments would stay deposited
         raise ApplicationError(
-            "This entry is a bank deposit: its payments stay deposited. Correct it with a manual entry.",
+            "This entry is a bank deposit: undo it on the deposits page, which puts its payments back to "
+            "wait.",
             field="entry",
         )
     return entry_reverse(
@@ -373,6 +383,8 @@ def account_delete(*, account: Account, actor=None) -> None:
 # --- Bank deposits ----------------------------------------------------------------------------------------
 
 DEPOSIT_SOURCES = ("undeposited", "card_clearing")  # the clearing accounts payments wait in
+UNDONE = "deposit.undone"  # the source of an undo's entry, whose clearing debits are payments waiting again
+WAITING_SOURCES = ("payment.received", UNDONE)  # entries whose debits to a clearing account wait there
 
 
 def deposit_record(
@@ -446,20 +458,27 @@ def _undeposited_lines(source: Account, line_ids, day: date) -> list[JournalLine
     """The ticked payment lines, locked: a second deposit of any of them waits, then finds it taken."""
     lines = list(
         JournalLine.objects.select_for_update(of=("self",))
-        .filter(pk__in=set(line_ids), account=source, debit__gt=0, entry__source="payment.received")
+        .filter(pk__in=set(line_ids), account=source, debit__gt=0, entry__source__in=WAITING_SOURCES)
         .order_by("pk")
     )
     if len(lines) != len(set(line_ids)):
         raise ApplicationError(f"Tick only payments waiting in {source.name.lower()}.", field="lines")
     if DepositItem.objects.filter(line__in=lines).exists():
         raise ApplicationError(TAKEN, field="lines")
-    late = [line for line in lines if line.date and line.date > day]
+    late = sorted(day_ for day_ in _received_on(lines) if day_ and day_ > day)
     if late:
         raise ApplicationError(
-            f"A payment received {late[0].date:%b %-d, %Y} cannot be in a deposit made before it.",
+            f"A payment received {late[0]:%b %-d, %Y} cannot be in a deposit made before it.",
             field="date",
         )
     return lines
+
+
+def _received_on(lines: list[JournalLine]) -> list[date | None]:
+    """When each payment was received: its line's date, or for a payment put back by an undone deposit
+    (a line dated the undo's day) the date of the payment line it started from."""
+    first = dict(DepositUndoItem.objects.filter(line__in=lines).values_list("line_id", "payment__date"))
+    return [first.get(line.pk, line.date) for line in lines]
 
 
 def _deposit_save(entry, account, source, lines, memo, fees, actor) -> Deposit:
@@ -477,3 +496,105 @@ def _deposit_save(entry, account, source, lines, memo, fees, actor) -> Deposit:
         DepositItem(deposit=deposit, line=line, amount=line.debit) for line in lines
     )
     return deposit
+
+
+# --- Undoing a deposit ------------------------------------------------------------------------------------
+
+
+def deposit_undo(*, deposit: Deposit, reason: str, key: str, actor=None) -> DepositUndo:
+    """Take back a deposit recorded by mistake (wrong payments, bank or fees): one entry reversing it,
+    dated today (or the first open day when this month is locked), linked to the deposit's entry: Cr the
+    bank the net, Cr card fees the fees, and Dr the clearing account once per payment (the payment's
+    customer, invoice, job and lead copied), so each payment waits again, as that new line, to be
+    deposited anew. A deposit is undone once (the deposit row locked; unique rows for the race); the
+    same form submitted twice (`key`) returns the first undo, another undo of it is an error."""
+    done = DepositUndo.objects.filter(entry__idempotency_key=f"{UNDONE}:{key}").first()
+    if done is not None and done.deposit_id == deposit.pk:
+        return done  # the same form submitted twice
+    reason = " ".join(reason.split())[:300]
+    if not reason:
+        raise ApplicationError(
+            "Say why the deposit is undone (wrong bank, wrong payments, ...).", field="reason"
+        )
+    try:
+        with transaction.atomic():
+            deposit = (
+                Deposit.objects.select_for_update(of=("self",))
+                .select_related("account", "cleared")
+                .get(pk=deposit.pk)
+            )
+            done = _undo_done(deposit, key)
+            if done is not None:
+                return done  # the same form, submitted twice at once: the first one undid it
+            items = list(deposit.items.select_related("line", "line__reopens").order_by("pk"))
+            entry = entry_post(_undo_entry(deposit, items, reason, key), actor=actor)
+            return _undo_save(deposit, entry, items, reason, actor)
+    except IntegrityError:  # a concurrent undo of the same deposit wrote first
+        raise ApplicationError(already_undone(None), field="deposit") from None
+
+
+def already_undone(entry_id: int | None) -> str:
+    by = f" (HS-{entry_id})" if entry_id else ""
+    return f"This deposit is already undone{by}: its payments are waiting again."
+
+
+def _undo_done(deposit: Deposit, key: str) -> DepositUndo | None:
+    """The undo this form (`key`) already made; an error when the deposit was undone by another one."""
+    undo = DepositUndo.objects.filter(deposit=deposit).select_related("entry").first()
+    if undo is not None and undo.entry.idempotency_key == f"{UNDONE}:{key}":
+        return undo
+    if undo is not None:
+        raise ApplicationError(already_undone(undo.entry_id), field="deposit")
+    if JournalEntry.objects.filter(idempotency_key=f"{UNDONE}:{key}").exists():
+        raise ApplicationError("This form was already used: reload the page.", field="deposit")
+    return None
+
+
+def _undo_entry(deposit: Deposit, items: list[DepositItem], reason: str, key: str) -> EntryIn:
+    payments = [
+        LineIn(
+            deposit.cleared,
+            debit=item.amount,
+            customer_id=item.line.customer_id,
+            job_id=item.line.job_id,
+            invoice_id=item.line.invoice_id,
+            lead_id=item.line.lead_id,
+        )
+        for item in items
+    ]
+    taken_back = [LineIn(deposit.account, credit=deposit.net), LineIn("card_fees", credit=deposit.fees)]
+    return EntryIn(
+        date=today(),
+        memo=f"Deposit HS-{deposit.entry_id} of {deposit.date:%b %-d, %Y} undone: {reason}",
+        source=UNDONE,
+        key=f"{UNDONE}:{key}",
+        lines=payments + [line for line in taken_back if line.credit],
+        reverses=deposit.entry,
+    )
+
+
+def _undo_save(deposit: Deposit, entry: JournalEntry, items: list[DepositItem], reason: str, actor):
+    from events.services import record
+
+    user = actor if actor is not None and actor.is_authenticated else None
+    undo = DepositUndo.objects.create(deposit=deposit, entry=entry, reason=reason, created_by=user)
+    # The clearing debits, written in the items' order by entry_post (one bulk insert, ascending ids).
+    reopened = entry.lines.filter(account=deposit.cleared, debit__gt=0).order_by("pk")
+    DepositUndoItem.objects.bulk_create(
+        DepositUndoItem(undo=undo, item=item, line=line, payment_id=_first_payment_id(item.line))
+        for item, line in zip(items, reopened, strict=True)
+    )
+    record(
+        "finance.deposit.undone",
+        subject=Business.current(),
+        actor=actor,
+        summary=f"Deposit of {money.format_money(deposit.net)} on {deposit.date:%b %-d, %Y} undone: {reason}",
+        data={"deposit_id": deposit.pk, "entry_id": entry.pk, "deposit_entry_id": deposit.entry_id},
+    )
+    return undo
+
+
+def _first_payment_id(line: JournalLine) -> int:
+    """The payment.received line a deposited line stands for (itself, unless an undo put it back)."""
+    reopened = getattr(line, "reopens", None)
+    return reopened.payment_id if reopened is not None else line.pk

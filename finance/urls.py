@@ -20,6 +20,7 @@ urlpatterns = [
     path("journal/<int:pk>/reverse/", views.journal_reverse, name="journal-reverse"),
     path("deposits/", views.deposits, name="deposits"),
     path("deposits/new/", views.deposit_new, name="deposit-new"),
+    path("deposits/<int:pk>/undo/", views.deposit_undo, name="deposit-undo"),
     path("accounts/", views.accounts, name="accounts"),
     path("accounts/<int:pk>/", views.account_action, name="account-action"),
 ]

@@ -20,6 +20,7 @@ from .forms import (
     AccountForm,
     AccountNameForm,
     DepositForm,
+    DepositUndoForm,
     LineFormSet,
     ManualEntryForm,
     as_of_form,
@@ -402,6 +403,34 @@ def _deposit_record(data: dict, actor):
         fees=data["fees"] or reports.ZERO,
         actor=actor,
     )
+
+
+@role_required(OWNER)
+@require_http_methods(["GET", "POST"])
+def deposit_undo(request, pk: int):
+    """The confirmation step (what goes back where, and why), then the undo."""
+    deposit = get_object_or_404(selectors.deposits_list(), pk=pk)
+    form = DepositUndoForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            undo = services.deposit_undo(
+                deposit=deposit,
+                reason=form.cleaned_data["reason"],
+                key=form.cleaned_data["key"],
+                actor=request.user,
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(
+                request,
+                f"Deposit of {money.format_money(deposit.net)} into {deposit.account.name} undone "
+                f"(HS-{undo.entry_id}): its payments are waiting in {deposit.cleared.name.lower()} again.",
+            )
+            return redirect("finance:deposits")
+    context = {"deposit": deposit, "form": form, "payments": selectors.deposit_payments(deposit)}
+    status = 400 if request.method == "POST" else 200
+    return render(request, "finance/deposit_undo.html", context, status=status)
 
 
 # --- The chart of accounts ------------------------------------------------------------------------------

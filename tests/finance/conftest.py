@@ -5,7 +5,7 @@ import pytest
 
 from finance.services import LineIn
 from tests.factories import make_customer
-from tests.finance.helpers import invoice, payment, post
+from tests.finance.helpers import invoice, payment, post, received
 
 D = Decimal
 
@@ -32,3 +32,19 @@ def books(business, office):
     post(date(2026, 3, 1), "fees", LineIn("card_fees", debit=D("30")), LineIn("bank", credit=D("30")))
     invoice(date(2026, 3, 15), "i2", bob.pk, 2, "200.00", "16.50")
     return {"ann": ann, "bob": bob}
+
+
+@pytest.fixture
+def waiting(business, office):
+    """Ann paid 500.00 (check) on Feb 20 and 216.50 (check) on Mar 2; Bob 82.25 (other) on Mar 3 and
+    120.00 by card on Mar 4 (card clearing). AR is not invoiced here: only the clearing side matters."""
+    ann = make_customer(actor=office, first_name="Ann", last_name="Archer")
+    bob = make_customer(actor=office, first_name="Bob", last_name="Baker")
+    return {
+        "ann": ann,
+        "bob": bob,
+        "a1": received(date(2026, 2, 20), "p-a1", ann.pk, 1, "500.00"),
+        "a2": received(date(2026, 3, 2), "p-a2", ann.pk, 1, "216.50"),
+        "b1": received(date(2026, 3, 3), "p-b1", bob.pk, 2, "82.25"),
+        "card": received(date(2026, 3, 4), "p-c1", bob.pk, 2, "120.00", role="card_clearing"),
+    }

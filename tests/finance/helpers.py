@@ -1,9 +1,11 @@
-"""A small ledger posted straight through finance.services (the reports' tests)."""
+"""A small ledger posted straight through finance.services (the reports' tests), and the deposits'
+payments and slips."""
 
 from datetime import date
 from decimal import Decimal
 
 from finance import services as ledger
+from finance.models import Account
 from finance.services import EntryIn, LineIn
 
 D = Decimal
@@ -44,3 +46,43 @@ def payment(day: date, key: str, customer_id: int, invoice_id: int, amount: str)
     return post(
         day, key, LineIn("undeposited", debit=D(amount), **refs), LineIn("ar", credit=D(amount), **refs)
     )
+
+
+MARCH_5 = date(2026, 3, 5)
+NO_FEES = Decimal("0.00")
+
+
+def received(day: date, key: str, customer_id: int, invoice_id: int, amount: str, role="undeposited"):
+    """What finance.subscribers posts for a payment.received milestone (without the milestone)."""
+    refs = {"customer_id": customer_id, "invoice_id": invoice_id}
+    entry = ledger.entry_post(
+        EntryIn(
+            date=day,
+            memo=f"Payment on invoice {invoice_id}",
+            source="payment.received",
+            key=key,
+            lines=[LineIn(role, debit=D(amount), **refs), LineIn("ar", credit=D(amount), **refs)],
+        )
+    )
+    return entry.lines.get(account__role=role)
+
+
+def bank() -> Account:
+    return Account.objects.get(role="bank")
+
+
+def deposit(lines, *, day=MARCH_5, key="d1", cleared="undeposited", fees=NO_FEES, actor=None):
+    return ledger.deposit_record(
+        account=bank(),
+        cleared=cleared,
+        day=day,
+        line_ids=[line.pk for line in lines],
+        key=key,
+        fees=fees,
+        actor=actor,
+    )
+
+
+def slip(lines, *, key="k1", day="2026-03-05", **extra) -> dict:
+    data = {"cleared": "undeposited", "account": bank().pk, "date": day, "memo": "", "key": key}
+    return data | {"lines": [line.pk for line in lines]} | extra

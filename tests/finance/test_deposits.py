@@ -10,63 +10,14 @@ from django.db import IntegrityError, transaction
 from common.errors import ApplicationError
 from finance import selectors
 from finance import services as ledger
-from finance.models import Account, Deposit, DepositItem, JournalEntry, JournalLine
-from finance.services import EntryIn, LineIn
+from finance.models import Deposit, DepositItem, JournalEntry, JournalLine
 from fsm.invoices import services as invoices
 from tests.factories import make_customer
+from tests.finance.helpers import deposit, slip
 from tests.finance.test_ledger import deliver
 from tests.fsm.estimate_helpers import austin_tax, issued_invoice
 
 D = Decimal
-NO_FEES = Decimal("0.00")
-MARCH_5 = date(2026, 3, 5)
-
-
-def received(day: date, key: str, customer_id: int, invoice_id: int, amount: str, role="undeposited"):
-    """What finance.subscribers posts for a payment.received milestone (without the milestone)."""
-    refs = {"customer_id": customer_id, "invoice_id": invoice_id}
-    entry = ledger.entry_post(
-        EntryIn(
-            date=day,
-            memo=f"Payment on invoice {invoice_id}",
-            source="payment.received",
-            key=key,
-            lines=[LineIn(role, debit=D(amount), **refs), LineIn("ar", credit=D(amount), **refs)],
-        )
-    )
-    return entry.lines.get(account__role=role)
-
-
-@pytest.fixture
-def waiting(business, office):
-    """Ann paid 500.00 (check) on Feb 20 and 216.50 (check) on Mar 2; Bob 82.25 (other) on Mar 3 and
-    120.00 by card on Mar 4 (card clearing). AR is not invoiced here: only the clearing side matters."""
-    ann = make_customer(actor=office, first_name="Ann", last_name="Archer")
-    bob = make_customer(actor=office, first_name="Bob", last_name="Baker")
-    return {
-        "ann": ann,
-        "bob": bob,
-        "a1": received(date(2026, 2, 20), "p-a1", ann.pk, 1, "500.00"),
-        "a2": received(date(2026, 3, 2), "p-a2", ann.pk, 1, "216.50"),
-        "b1": received(date(2026, 3, 3), "p-b1", bob.pk, 2, "82.25"),
-        "card": received(date(2026, 3, 4), "p-c1", bob.pk, 2, "120.00", role="card_clearing"),
-    }
-
-
-def bank() -> Account:
-    return Account.objects.get(role="bank")
-
-
-def deposit(lines, *, day=MARCH_5, key="d1", cleared="undeposited", fees=NO_FEES, actor=None):
-    return ledger.deposit_record(
-        account=bank(),
-        cleared=cleared,
-        day=day,
-        line_ids=[line.pk for line in lines],
-        key=key,
-        fees=fees,
-        actor=actor,
-    )
 
 
 def test_a_deposit_posts_dr_bank_cr_undeposited_funds_and_balances(waiting, owner):
@@ -180,11 +131,6 @@ def test_the_owner_opens_the_deposit_pages(waiting, owner, client_for):
     for url in DEPOSIT_PAGES:
         assert client_for(owner).get(url).status_code == 200, url
     assert 'href="/finance/deposits/"' in client_for(owner).get("/finance/").content.decode()
-
-
-def slip(lines, *, key="k1", day="2026-03-05", **extra) -> dict:
-    data = {"cleared": "undeposited", "account": bank().pk, "date": day, "memo": "", "key": key}
-    return data | {"lines": [line.pk for line in lines]} | extra
 
 
 def test_the_page_lists_only_the_payments_not_yet_deposited(waiting, owner, client_for):

@@ -1,6 +1,8 @@
 """Random sequences of the money's life (issue, partial pay, over-pay kept as credit, void, credit note
-refunded or kept, credit applied, a past month locked) through fsm's services and the real delivery path.
-After every step the books tie out and nothing posted before has changed."""
+refunded or kept, credit applied, a past month locked, payments deposited, a deposit undone) through fsm's
+and finance's services and the real delivery path. After every step the books tie out, the clearing
+accounts hold what waits to be deposited, a payment is in at most one live deposit, and nothing posted
+before has changed."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -9,12 +11,19 @@ import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from common.errors import ApplicationError
-from finance import reports
+from finance import reports, selectors
 from finance import services as ledger
-from finance.models import JournalEntry, JournalLine
+from finance.models import Account, Deposit, DepositItem, JournalEntry, JournalLine
 from fsm.invoices import services as invoices
 from fsm.invoices.models import CustomerCredit, Invoice
 from tests.factories import make_customer
@@ -28,6 +37,7 @@ CENTS = st.integers(min_value=1, max_value=400_00).map(lambda c: D(c).scaleb(-2)
 class Books(RuleBasedStateMachine):
     office = None  # set by the test
     most_entries = 0  # the busiest run's entries: the machine did post
+    most_undone = 0  # the most deposits undone in a run: the machine did deposit and undo
 
     def __init__(self):
         super().__init__()
@@ -37,9 +47,11 @@ class Books(RuleBasedStateMachine):
         self.customers = [make_customer(actor=self.office) for _ in range(2)]
         self.invoices: list[Invoice] = []
         self.posted: dict[int, tuple] = {}
+        self.forms = 0  # each deposit or undo form's key
 
     def teardown(self):
         Books.most_entries = max(Books.most_entries, JournalEntry.objects.count())
+        Books.most_undone = max(Books.most_undone, Deposit.objects.filter(undo__isnull=False).count())
         transaction.set_rollback(True)
         self.atomic.__exit__(None, None, None)
 
@@ -60,6 +72,10 @@ class Books(RuleBasedStateMachine):
     def first_invoice(self, amount):
         self.issue(amount=amount, who=0)
 
+    @initialize(percent=st.integers(1, 100))
+    def a_check_waiting_to_be_deposited(self, percent):
+        self.pay_part(index=0, percent=percent, method="check")
+
     @rule(amount=CENTS, who=st.integers(0, 1))
     def issue(self, amount, who):
         invoice = issued_invoice(customer=self.customers[who], actor=self.office, amount=str(amount))
@@ -77,7 +93,7 @@ class Books(RuleBasedStateMachine):
         if part > 0:
             self._try(
                 lambda: invoices.payment_record(
-                    invoice=invoice, actor=self.office, method=method, amount=part
+                    invoice=invoice, actor=self.office, method=method, amount=part, reference="1001"
                 )
             )
 
@@ -128,6 +144,51 @@ class Books(RuleBasedStateMachine):
             month = (month - timedelta(days=1)).replace(day=1)
         ledger.period_lock(month=month, actor=self.office)
 
+    def _key(self) -> str:
+        self.forms += 1
+        return f"form-{self.forms}"
+
+    @precondition(lambda self: sum(n for n, _ in selectors.undeposited_totals().values()))
+    @rule(cleared=st.sampled_from(ledger.DEPOSIT_SOURCES), ticks=st.integers(1, 2**12 - 1))
+    def deposit(self, cleared, ticks):
+        waiting = selectors.undeposited_payments(cleared=cleared)
+        if not waiting:
+            return
+        ticked = [p.line.pk for i, p in enumerate(waiting) if ticks >> (i % 12) & 1] or [waiting[0].line.pk]
+        bank = Account.objects.get(role="bank")
+        self._try(
+            lambda: ledger.deposit_record(
+                account=bank, cleared=cleared, day=ledger.today(), line_ids=ticked, key=self._key()
+            )
+        )
+
+    @precondition(lambda self: Deposit.objects.filter(undo__isnull=True).exists())
+    @rule(index=st.integers(0, 50), twice=st.booleans())
+    def undo_a_deposit(self, index, twice):
+        live = list(Deposit.objects.filter(undo__isnull=True).order_by("pk"))
+        if live:
+            deposit, key = live[index % len(live)], self._key()
+            for _ in range(2 if twice else 1):  # the same form submitted twice undoes once
+                self._try(lambda: ledger.deposit_undo(deposit=deposit, reason="Wrong bank", key=key))
+
+    @invariant()
+    def the_clearing_accounts_hold_what_waits(self):
+        waiting = selectors.undeposited_totals()
+        for role in ledger.DEPOSIT_SOURCES:
+            refunds = JournalLine.objects.filter(account__role=role, entry__source="credit_note.issued")
+            refunded = sum((line.credit for line in refunds), D("0"))
+            assert ledger.balance_of(role) == waiting.get(role, (0, D("0")))[1] - refunded
+
+    @invariant()
+    def a_payment_is_in_one_live_deposit_at_most(self):
+        live = DepositItem.objects.filter(deposit__undo__isnull=True).select_related("line__reopens")
+        payments = [
+            item.line.reopens.payment_id if hasattr(item.line, "reopens") else item.line_id for item in live
+        ]
+        assert len(payments) == len(set(payments))
+        undone = Deposit.objects.filter(undo__isnull=False).count()
+        assert JournalEntry.objects.filter(source="deposit.undone").count() == undone
+
     @invariant()
     def the_books_tie_out(self):
         balances = ledger.trial_balance()
@@ -165,5 +226,5 @@ def test_any_sequence_of_money_events_keeps_the_books_tied_out(business, office)
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         ),
     )
-    print(f"busiest run: {Books.most_entries} entries")
-    assert Books.most_entries >= 10
+    print(f"busiest run: {Books.most_entries} entries; most deposits undone: {Books.most_undone}")
+    assert Books.most_entries >= 10 and Books.most_undone >= 1
