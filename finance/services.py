@@ -502,8 +502,9 @@ def _deposit_save(entry, account, source, lines, memo, fees, actor) -> Deposit:
 
 
 def deposit_undo(*, deposit: Deposit, reason: str, key: str, actor=None) -> DepositUndo:
-    """Take back a deposit recorded by mistake (wrong payments, bank or fees): one entry reversing it,
-    dated today (or the first open day when this month is locked), linked to the deposit's entry: Cr the
+    """Take back a deposit recorded by mistake (wrong payments, bank or fees): one entry reversing it on
+    the deposit's own date, so the books read as if it had never been made (the first open day when that
+    month is locked: `undo_date`), linked to the deposit's entry: Cr the
     bank the net, Cr card fees the fees, and Dr the clearing account once per payment (the payment's
     customer, invoice, job and lead copied), so each payment waits again, as that new line, to be
     deposited anew. A deposit is undone once (the deposit row locked; unique rows for the race); the
@@ -531,6 +532,11 @@ def deposit_undo(*, deposit: Deposit, reason: str, key: str, actor=None) -> Depo
             return _undo_save(deposit, entry, items, reason, actor)
     except IntegrityError:  # a concurrent undo of the same deposit wrote first
         raise ApplicationError(already_undone(None), field="deposit") from None
+
+
+def undo_date(deposit: Deposit) -> date:
+    """The day an undo of `deposit` posts on: its own date, or the first open day after a locked month."""
+    return _open_date(deposit.date)
 
 
 def already_undone(entry_id: int | None) -> str:
@@ -564,7 +570,7 @@ def _undo_entry(deposit: Deposit, items: list[DepositItem], reason: str, key: st
     ]
     taken_back = [LineIn(deposit.account, credit=deposit.net), LineIn("card_fees", credit=deposit.fees)]
     return EntryIn(
-        date=today(),
+        date=deposit.date,  # entry_post moves it to the first open day when the month is locked
         memo=f"Deposit HS-{deposit.entry_id} of {deposit.date:%b %-d, %Y} undone: {reason}",
         source=UNDONE,
         key=f"{UNDONE}:{key}",

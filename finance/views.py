@@ -428,7 +428,12 @@ def deposit_undo(request, pk: int):
                 f"(HS-{undo.entry_id}): its payments are waiting in {deposit.cleared.name.lower()} again.",
             )
             return redirect("finance:deposits")
-    context = {"deposit": deposit, "form": form, "payments": selectors.deposit_payments(deposit)}
+    context = {
+        "deposit": deposit,
+        "form": form,
+        "payments": selectors.deposit_payments(deposit),
+        "posts_on": services.undo_date(deposit),
+    }
     status = 400 if request.method == "POST" else 200
     return render(request, "finance/deposit_undo.html", context, status=status)
 

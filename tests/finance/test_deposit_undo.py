@@ -3,7 +3,7 @@ deposited again. Figures worked by hand in the comments (the `waiting` payments:
 216.50 on Mar 2, Bob 82.25 on Mar 3 in undeposited funds, Bob 120.00 by card on Mar 4)."""
 
 import threading
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -31,7 +31,7 @@ def test_an_undo_reverses_the_deposit_and_puts_each_payment_back_to_wait(waiting
     made = deposit([waiting["a1"], waiting["a2"]], actor=owner)
     undone = undo(made, actor=owner)
     entry = undone.entry
-    assert (entry.source, entry.reverses, entry.date) == ("deposit.undone", made.entry, ledger.today())
+    assert (entry.source, entry.reverses, entry.date) == ("deposit.undone", made.entry, made.date)
     assert entry.memo == f"Deposit HS-{made.entry_id} of Mar 5, 2026 undone: Wrong checks ticked"
     # Dr undeposited once per payment (its customer and invoice copied), Cr the bank the 716.50
     lines = [(line.account.role, line.debit, line.credit, line.customer_id) for line in entry.lines.all()]
@@ -89,10 +89,10 @@ def test_undone_payments_are_deposited_again_and_the_books_stay_right(waiting, o
 
 def test_a_redeposit_checks_the_date_the_payment_was_received_not_the_day_of_the_undo(waiting):
     undo(deposit([waiting["a1"], waiting["a2"]]))
-    back = waiting_lines()[:2]  # dated the undo's day (today), received Feb 20 and Mar 2
+    back = waiting_lines()[:2]  # dated the deposit's day (the undo's), received Feb 20 and Mar 2
     with pytest.raises(ApplicationError, match="received Mar 2, 2026"):
         deposit(back, key="too-early", day=date(2026, 3, 1))
-    assert deposit(back, key="bank-day", day=MARCH_5).date == MARCH_5  # the bank's day, before the undo
+    assert deposit(back, key="bank-day", day=MARCH_5).date == MARCH_5  # the bank's day
 
 
 def test_a_card_payouts_undo_takes_the_fees_back_too(waiting):
@@ -139,11 +139,11 @@ def test_a_long_reason_is_kept_to_300_characters(waiting):
 
 
 def test_an_undo_in_a_locked_month_posts_on_the_first_open_day(waiting, owner):
-    made = deposit([waiting["a1"]])
-    today = ledger.today()
-    ledger.period_lock(month=today, actor=owner)
+    made = deposit([waiting["a1"]])  # on March 5
+    ledger.period_lock(month=MARCH_5, actor=owner)
     entry = undo(made).entry
-    first_open = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    first_open = date(2026, 4, 1)
+    assert ledger.undo_date(made) == first_open
     assert entry.date == first_open and "that month is locked" in entry.memo
     assert {line.date for line in entry.lines.all()} == {first_open}
     assert ledger.balance_of("undeposited") == D("798.75")  # waiting again (for a deposit in an open month)
@@ -292,3 +292,15 @@ def test_undoing_a_deposit_that_is_not_there_is_a_404(waiting, owner, client_for
         client_for(owner).post("/finance/deposits/999999/undo/", {"reason": "x", "key": "k"}).status_code
         == 404
     )
+
+
+def test_the_books_on_the_deposit_s_own_day_read_as_if_it_had_never_been_made(waiting):
+    """The undo posts on the deposit's date (its month open): no day on which the bank holds the money
+    twice or the clearing account goes below nothing, even when the redeposit is dated the bank's day."""
+    undo(deposit([waiting["a1"], waiting["a2"]]))
+    deposit(waiting_lines()[:2], key="again", day=MARCH_5)
+    for day in (date(2026, 3, 4), MARCH_5, date(2026, 3, 6)):
+        rows = {row.account.role: row.balance for row in reports.trial_balance(as_of=day).rows}
+        assert rows.get("undeposited", D("0")) >= 0, day
+    on_the_day = {row.account.role: row.balance for row in reports.trial_balance(as_of=MARCH_5).rows}
+    assert on_the_day["bank"] == D("716.50"), "deposited once, not twice"

