@@ -519,6 +519,7 @@ def customer_merge(*, survivor: Customer, duplicate: Customer, actor) -> Custome
 # --- Tags ---------------------------------------------------------------------------------------------
 
 MAX_TAGS = 20
+TAG_LENGTH = 40  # Tag.name's max_length
 
 
 def tags_normalize(names: str | list[str]) -> list[str]:
@@ -531,8 +532,10 @@ def tags_normalize(names: str | list[str]) -> list[str]:
         name = " ".join(str(raw).split())
         if not name:
             continue
-        if len(name) > 40:
-            raise ApplicationError(f"Keep a tag under 40 characters: {name[:40]}…", field="tags")
+        if len(name) > TAG_LENGTH:
+            raise ApplicationError(
+                f"Keep a tag under {TAG_LENGTH} characters: {name[:TAG_LENGTH]}…", field="tags"
+            )
         cleaned.setdefault(name.lower(), name)
     if len(cleaned) > MAX_TAGS:
         raise ApplicationError(f"At most {MAX_TAGS} tags on a customer.", field="tags")
@@ -553,6 +556,21 @@ def _tags_named(names: list[str]) -> dict[str, Tag]:
     lowered = [name.lower() for name in names]
     found = Tag.objects.annotate(lowered=Lower("name")).filter(lowered__in=lowered)
     return {tag.lowered: tag for tag in found}
+
+
+def customers_tags_add(*, names_by_customer: dict[int, list[str]]) -> int:
+    """Add tags to many customers at once (an import: what each already carries stays), in a handful of
+    statements whatever the number; the names already normalized. The caller records the activity."""
+    tags = {
+        tag.name.lower(): tag
+        for tag in tags_for(sorted({n for names in names_by_customer.values() for n in names}))
+    }
+    links = [
+        Customer.tags.through(customer_id=customer_id, tag_id=tags[name.lower()].pk)
+        for customer_id, names in names_by_customer.items()
+        for name in names
+    ]
+    return len(Customer.tags.through.objects.bulk_create(links, ignore_conflicts=True))
 
 
 def customer_tags_set(*, customer: Customer, names: str | list[str], actor) -> list[Tag]:

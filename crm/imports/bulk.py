@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from crm.models import ImportJob, PastJob
 from customers.models import Customer
 from customers.services import (
+    MAX_TAGS,
     CheckedCustomer,
     CustomerIn,
     EmailIn,
@@ -20,6 +21,7 @@ from customers.services import (
     address_key,
     customer_check,
     customers_create_bulk,
+    customers_tags_add,
 )
 from events.models import Event, EventLink
 
@@ -35,6 +37,7 @@ class NewCustomer:
     emails: dict[str, str] = field(default_factory=dict)  # lower-cased -> as written
     properties: dict[str, PropertyIn] = field(default_factory=dict)  # address key -> address
     past_jobs: list[tuple[PastJobIn, str | None]] = field(default_factory=list)  # with the address key
+    tags: list[str] = field(default_factory=list)  # the rows' tags, once each whatever the case
     customer: Customer | None = None
 
     @classmethod
@@ -55,6 +58,9 @@ class NewCustomer:
             self.properties.setdefault(key, row.address)
         if row.past_job:
             self.past_jobs.append((row.past_job, key))
+        for name in row.tags:
+            if name.lower() not in {t.lower() for t in self.tags}:
+                self.tags.append(name)
 
     def check(self) -> CheckedCustomer:
         """customers' rules for a new customer; ApplicationError names what the rows got wrong."""
@@ -103,6 +109,9 @@ def customers_create(
             for past, key in record.past_jobs
         ]
     PastJob.objects.bulk_create(past_jobs)
+    customers_tags_add(
+        names_by_customer={record.customer.pk: record.tags[:MAX_TAGS] for record, _ in new if record.tags}
+    )
     return [made.customer for made in created]
 
 

@@ -14,7 +14,14 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from common.csvfile import Record
 from common.errors import ApplicationError
 from customers.models import Customer, PhoneNumber
-from customers.services import PropertyIn, email_normalize, phone_normalize
+from customers.services import (
+    MAX_TAGS,
+    TAG_LENGTH,
+    PropertyIn,
+    email_normalize,
+    phone_normalize,
+    tags_normalize,
+)
 from customers.us_states import US_STATES
 
 from .columns import CUSTOMERS, LEADS
@@ -63,6 +70,7 @@ class RowIn:
     address: PropertyIn | None = None
     past_job: PastJobIn | None = None
     notes: str = ""
+    tags: list[str] = field(default_factory=list)
     service: str = ""
     lead_date: date | None = None
     problems: list[str] = field(default_factory=list)
@@ -113,7 +121,8 @@ def parse_row(record: Record, headers: list[str], mapping: dict[str, str], impor
     _address(row)
     if import_kind == CUSTOMERS:
         _past_job(row)
-        row.notes = _notes(values)
+        _tags(row)
+        row.notes = _notes({k: v for k, v in values.items() if k != "tags"})  # tags are tags now
     else:
         row.service = values.get("service", "")[:200]
         row.notes = _notes(values)
@@ -259,6 +268,19 @@ def _past_job(row: RowIn) -> None:
     if service_date or total is not None:
         description = row.values.get("past_job_description", "") or "Work before this system (imported)"
         row.past_job = PastJobIn(service_date=service_date, total=total, description=description[:300])
+
+
+def _tags(row: RowIn) -> None:
+    """The Tags cell ("VIP, Member" or "VIP; Member") as the customer's tags; one too long is cut."""
+    names = [name for name in re.split(r"[,;]", row.values.get("tags", "")) if name.strip()]
+    cut = [name.strip() for name in names if len(name.strip()) > TAG_LENGTH]
+    if cut:
+        row.problems.append(f"Tag cut to {TAG_LENGTH} characters: {cut[0][:TAG_LENGTH]}…")
+    try:
+        row.tags = tags_normalize([name.strip()[:TAG_LENGTH] for name in names])
+    except ApplicationError as error:  # more than a customer carries: the first ones kept
+        row.tags = tags_normalize([name.strip()[:TAG_LENGTH] for name in names][:MAX_TAGS])
+        row.problems.append(error.message)
 
 
 def _notes(values: dict[str, str]) -> str:

@@ -547,6 +547,8 @@ def _merge_row(job: ImportJob, p: Planned) -> Customer | None:
                 emails=row.emails,
             )
             prop = _property(customer, row, job)
+            if row.tags:  # added to what the customer carries
+                customer_services.customers_tags_add(names_by_customer={customer.pk: row.tags})
             if row.past_job:
                 PastJob.objects.create(
                     customer=customer, property=prop, import_job=job, **asdict(row.past_job)

@@ -20,7 +20,8 @@ from crm.imports.columns import auto_map
 from crm.imports.forms import UploadForm
 from crm.imports.plan import Outcome
 from crm.models import ImportJob, ImportRowKey, Lead, PastJob
-from customers.models import Customer
+from customers import services as customer_services
+from customers.models import Customer, Tag
 from events.models import Event, EventLink
 from tests.factories import make_customer
 
@@ -320,7 +321,12 @@ def test_new_customers_get_their_contacts_address_search_columns_and_past_job(
 ):
     job = _import(office, django_capture_on_commit_callbacks)
     ana = Customer.objects.get(first_name="Ana")
-    assert ana.created_by == office and "Tags: VIP" in ana.notes
+    assert ana.created_by == office and "Tags" not in ana.notes and "Gate code 4412" in ana.notes
+    assert [tag.name for tag in ana.tags.all()] == ["VIP"]
+    assert sorted(t.name for t in Customer.objects.get(company_name="Hill Country Dental").tags.all()) == [
+        "commercial",
+        "monthly",
+    ]
     assert ana.phones.get().is_primary and ana.emails.get().email == "ana@example.com"
     assert ana.properties.get().one_line == "1944 Stanton St, Round Rock, TX 78665"
     assert "stanton" in ana.search_text and "5125550199" in ana.search_digits
@@ -333,6 +339,27 @@ def test_new_customers_get_their_contacts_address_search_columns_and_past_job(
     )
     dental = Customer.objects.get(company_name="Hill Country Dental")
     assert dental.kind == "commercial" and dental.display_name == "Hill Country Dental"
+
+
+def test_tags_in_the_file_become_tags_added_to_an_existing_customer_s_own(
+    office, carla, django_capture_on_commit_callbacks
+):
+    customer_services.customer_tags_set(customer=carla, names="Member", actor=office)
+    data = _csv(
+        ["First Name", "Last Name", "Phone", "Tags"],
+        [
+            ["Carla", "Diaz", "512-555-0142", "vip; member"],
+            ["Eve", "Park", "512-555-0111", "Landlord, " + "x" * 45],
+            ["Eve", "Park", "512-555-0111", "Pets on site"],
+        ],
+    )
+    job = _import(office, django_capture_on_commit_callbacks, data=data)
+    assert job.created_count == 1 and job.error_count == 0
+    carla.refresh_from_db()
+    assert sorted(t.name for t in carla.tags.all()) == ["Member", "vip"], "added to hers, once each"
+    eve = Customer.objects.get(first_name="Eve")
+    assert sorted(t.name for t in eve.tags.all()) == ["Landlord", "Pets on site", "x" * 40]
+    assert Tag.objects.filter(name__iexact="member").count() == 1
 
 
 def test_one_activity_row_per_batch_links_every_new_customer_and_each_gets_customer_created(
