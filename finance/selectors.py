@@ -137,7 +137,7 @@ class WaitingPayment:
     method: str
     reference: str
     invoice_number: str
-    received: date | None = None  # the payment's date (an undo's line is dated the undo's day)
+    received: date | None = None  # the payment's date (an undo's line is dated the undone deposit's)
     back_from: date | None = None  # the date of the undone deposit it was in, if any
 
     @property
