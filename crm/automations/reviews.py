@@ -292,7 +292,7 @@ def review_body(request: ReviewRequest, rules: ReviewSettings, *, channel: str, 
     body = messaging.render_template(template, customer=request.customer, extra=fields)
     if link not in body:
         body = f"{body} {link}"
-    if rules.ask_score and not reminder and channel == ReviewRequest.Channel.SMS:
+    if rules.ask_score and not reminder:
         body = f"{body}\n{SCORE_QUESTION}"
     return body
 
@@ -367,8 +367,10 @@ def review_click(*, token: str, now: datetime | None = None) -> str:
 
 
 def score_of(body: str) -> int | None:
-    """1-5 when the text is a score ("4", "5/5", "4 stars", "3 out of 5"), else None."""
-    match = SCORE.match(body or "")
+    """1-5 when the reply's first line is a score ("4", "5/5", "4 stars", "3 out of 5"; what follows it,
+    a comment or an e-mail's "Sent from my phone", does not matter), else None."""
+    first = next((line for line in (body or "").splitlines() if line.strip()), "")
+    match = SCORE.match(first)
     return int(match[1]) if match else None
 
 

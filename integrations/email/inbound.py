@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils.html import strip_tags
 
 from customers.models import Customer, EmailAddress
+from events import services as events
 from messaging import services as messaging
 from messaging.models import Message
 
@@ -61,9 +62,30 @@ def email_received(*, sender: str, recipient: str, subject: str, text: str, mess
                 customer = customer_for_email(sender) if sender else None
                 if customer is not None:
                     message = messaging.message_attach(message=message, customer=customer)
+                    _publish_reply(message, customer, sender, subject, text)
     except IntegrityError:  # the same delivery, stored by a concurrent request
         return Message.objects.get(provider_sid=sid), False
     return message, created
+
+
+def _publish_reply(message: Message, customer: Customer, sender: str, subject: str, text: str) -> None:
+    """A known customer wrote: `message.received`, as for a text, so a reply by e-mail ends their
+    sequences and a review score ("5") in it is recorded."""
+    events.publish(
+        "message.received",
+        code="integrations.email.received",
+        subject=message,
+        actor_label="e-mail",
+        links=[customer],
+        summary=f"E-mail from {sender}: {subject[:120]}",
+        data={
+            "message_id": message.pk,
+            "from": sender,
+            "customer_id": customer.pk,
+            "lead_id": message.lead_id,
+            "body": text.strip()[:1600],
+        },
+    )
 
 
 def handle_inbound(sender, event, esp_name, **kwargs) -> None:

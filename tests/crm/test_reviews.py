@@ -319,6 +319,9 @@ def test_a_high_score_makes_no_task(review_settings, customer, owner):
         ("6", None),
         ("call me at 5", None),
         ("", None),
+        ("5\n\nSent from my iPhone", 5),  # an e-mailed reply: the first line is the answer
+        ("2\nthe tech was late", 2),
+        ("call me\n5", None),
     ],
 )
 def test_what_counts_as_a_score(body, score):

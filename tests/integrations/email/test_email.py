@@ -275,3 +275,43 @@ def test_an_interrupted_send_out_of_attempts_fails_with_the_reason(ana, office, 
     message = outbox.message_send(message_id=message.pk)
     assert message.status == "failed" and "out of attempts" in message.error_message
     assert mail.outbox == []
+
+
+def test_an_emailed_reply_is_a_message_received_and_its_score_lands_on_the_review_request(ana, client):
+    """A review request that went by e-mail asks for a score too; the customer answers "5" above their
+    phone's signature: the reply is `message.received` (as a text is), and the score is recorded."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from crm.automations.review_models import SCORE_QUESTION, ReviewRequest, ReviewSettings
+    from crm.automations.reviews import review_body
+    from events.models import Delivery
+    from events.services import delivery_attempt, event_fan_out
+
+    rules = ReviewSettings.current()
+    rules.enabled, rules.ask_score, rules.google_place_id = True, True, "ChIJN1t_tDeuEmsRUsoyG83frY4"
+    rules.save()
+    request = ReviewRequest.objects.create(
+        customer=ana,
+        subject_key="invoice:1",
+        milestone="invoice.paid",
+        channel="email",
+        state="sent",
+        sent_at=timezone.now() - timedelta(hours=2),
+        due_at=timezone.now() - timedelta(hours=3),
+        created_at=timezone.now() - timedelta(hours=3),
+    )
+    assert SCORE_QUESTION in review_body(request, rules, channel="email", reminder=False)
+
+    reply = _postmark(sender="ana@example.com", text="5\n\nSent from my iPhone")
+    assert _post(client, reply, **_auth()).status_code == 200
+    event = Event.objects.get(milestone="message.received")
+    assert event.data["customer_id"] == ana.pk and event.data["body"].startswith("5")
+    event_fan_out(event_id=event.pk)
+    for delivery in Delivery.objects.filter(event=event):
+        delivery_attempt(delivery_id=delivery.pk, force=True)
+    request.refresh_from_db()
+    assert request.score == 5
+    assert _post(client, reply, **_auth()).status_code == 200  # a redelivery publishes nothing more
+    assert Event.objects.filter(milestone="message.received").count() == 1
