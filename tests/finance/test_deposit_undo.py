@@ -224,8 +224,7 @@ def test_two_tabs_undoing_the_same_deposit_at_once_undo_it_once(require_postgres
     assert ledger.balance_of("undeposited") == D("798.75") and sum(ledger.trial_balance().values()) == 0
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the append-only triggers are PostgreSQL's")
-def test_an_undo_is_never_changed_or_deleted(waiting):
+def test_an_undo_is_never_changed_or_deleted(require_postgres, waiting):  # PostgreSQL's triggers
     undone = undo(deposit([waiting["a1"]]))
     for change in (
         lambda: DepositUndo.objects.filter(pk=undone.pk).update(reason="edited"),
